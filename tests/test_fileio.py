@@ -51,3 +51,10 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path):
             raise RuntimeError("boom")
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    write_jsonl(tmp_path / "out.jsonl", [{"a": 1}])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "out.jsonl").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -1,0 +1,167 @@
+"""Stage ``generate``: a deterministic NAVA-Instruct dataset, with a dataset card.
+
+Four task families: prompt_to_code (an instruction that states every value -> the NAVA program),
+code_to_explanation (a program -> an explanation for one audience level), fix (a program with one
+defect and the checker's errors -> the corrected program) and edit (a program and a change -> the
+changed program). Every program the generator emits is run through the NAVA toolkit: formatted,
+checked clean, canonical, and its spec equal to the intended one (see ``synth.verify``).
+
+All randomness comes from one ``random.Random(seed)``, so the same params give byte-identical
+files. Outputs (written atomically) in ``output_dir``: ``examples.jsonl``, ``dataset_card.json``
+and ``dataset_card.png``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from tqdm import tqdm
+
+from nava_instruct.fileio import write_json, write_jsonl
+from nava_instruct.params import StageParams
+from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, example_id
+from nava_instruct.synth import card, edits, explain, fixes, prompts, verify
+from nava_instruct.synth.problems import COST_KINDS, sample_problem
+from nava_instruct.synth.render import Style, render
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MIX = {"prompt_to_code": 0.65, "code_to_explanation": 0.25, "fix": 0.05, "edit": 0.05}
+MANIFOLD_WEIGHTS = (0.24, 0.16, 0.14, 0.14, 0.18, 0.14)  # R2 R3 S1 S2 SE2 SE3
+OBSTACLE_COUNT_WEIGHTS = (0.3, 0.3, 0.25, 0.15)  # 0, 1, 2, 3 obstacles
+COST_WEIGHTS = (0.34, 0.24, 0.21, 0.21)  # geodesic weighted time_optimal energy_optimal
+BEGINNER_LEVEL_WEIGHTS = (0.45, 0.4, 0.1, 0.05)  # beginners are mostly GCSE and A-level askers
+MAX_RESAMPLES = 50
+
+
+class Params(StageParams):
+    seed: int = 1234
+    size: int = Field(2400, gt=0)
+    mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
+    beginner_share: float = Field(0.25, ge=0.0, le=1.0)
+    output_dir: str = "data/generated"
+
+    @field_validator("mix")
+    @classmethod
+    def _shares(cls, mix: dict[str, float]) -> dict[str, float]:
+        if set(mix) != set(FAMILIES):
+            missing, unknown = sorted(set(FAMILIES) - set(mix)), sorted(set(mix) - set(FAMILIES))
+            raise ValueError(
+                f"keys must be exactly {', '.join(FAMILIES)} (missing: {missing or 'none'}, unknown: {unknown or 'none'})"
+            )
+        negative = [name for name in FAMILIES if mix[name] < 0]
+        if negative:
+            raise ValueError(f"shares must be >= 0 ({negative[0]} is {mix[negative[0]]})")
+        if abs(sum(mix.values()) - 1.0) > 1e-6:
+            raise ValueError(f"shares must sum to 1, they sum to {sum(mix.values()):g}")
+        return {name: mix[name] for name in FAMILIES}
+
+
+def run(params: Params) -> dict:
+    """Generate the dataset and its card; return the output paths and the counts."""
+    rng = random.Random(params.seed)
+    counts = family_counts(params.size, params.mix)
+    plan = [family for family in FAMILIES for _ in range(counts[family])]
+    rng.shuffle(plan)
+    log.info("generating %d examples (seed %d): %s", params.size, params.seed, counts)
+    examples, seen = [], set()
+    for family in tqdm(plan, desc="generate", unit="example"):
+        for _ in range(MAX_RESAMPLES):
+            example = BUILDERS[family](rng, params)
+            if example["id"] not in seen:
+                break
+        else:
+            raise verify.GeneratorBug(f"{MAX_RESAMPLES} duplicate {family} examples in a row")
+        seen.add(example["id"])
+        examples.append(example)
+    out = Path(params.output_dir)
+    paths = {
+        "examples": out / "examples.jsonl",
+        "card_json": out / "dataset_card.json",
+        "card_png": out / "dataset_card.png",
+    }
+    write_jsonl(paths["examples"], examples)
+    summary = card.summarise(examples, FAMILIES, MANIFOLDS, LEVELS)
+    write_json(paths["card_json"], summary)
+    card.plot(summary, examples, paths["card_png"])
+    log.info("wrote %d examples to %s", len(examples), paths["examples"])
+    return {**{name: str(path) for name, path in paths.items()}, "total": len(examples), "counts": summary["counts"]}
+
+
+def family_counts(size: int, mix: dict[str, float]) -> dict[str, int]:
+    """Split ``size`` by the shares in ``mix`` (largest remainder, ties in FAMILIES order)."""
+    exact = {name: size * mix[name] for name in FAMILIES}
+    counts = {name: int(exact[name]) for name in FAMILIES}
+    by_remainder = sorted(FAMILIES, key=lambda name: -(exact[name] - counts[name]))
+    for name in by_remainder[: size - sum(counts.values())]:
+        counts[name] += 1
+    return counts
+
+
+def _problem(rng: random.Random) -> dict:
+    manifold = rng.choices(MANIFOLDS, weights=MANIFOLD_WEIGHTS)[0]
+    n_obstacles = rng.choices(range(4), weights=OBSTACLE_COUNT_WEIGHTS)[0]
+    return sample_problem(rng, manifold, n_obstacles, rng.choices(COST_KINDS, weights=COST_WEIGHTS)[0])
+
+
+def _plain_style(rng: random.Random, problem: dict, level: str) -> Style:
+    """The style of a program that is an input (or an edit's output): mostly uncommented."""
+    comments = rng.choices(("none", "sparse", "beginner"), weights=(0.65, 0.25, 0.1))[0]
+    return Style.sample(rng, problem["manifold"]["kind"], comments, level)
+
+
+def _record(family: str, spec: dict, level: str, instruction: str, input_text: str, output: str) -> dict:
+    return {
+        "id": example_id(instruction, input_text, output),
+        "family": family,
+        "manifold": spec["manifold"]["kind"],
+        "level": level,
+        "spec": spec,
+        "instruction": instruction,
+        "input": input_text,
+        "output": output,
+    }
+
+
+def prompt_to_code(rng: random.Random, params: Params) -> dict:
+    problem = _problem(rng)
+    beginner = rng.random() < params.beginner_share
+    level = rng.choices(LEVELS, weights=BEGINNER_LEVEL_WEIGHTS)[0] if beginner else rng.choice(LEVELS)
+    comments = "beginner" if beginner else rng.choices(("none", "sparse"), weights=(0.75, 0.25))[0]
+    style = Style.sample(rng, problem["manifold"]["kind"], comments, level)
+    output, spec = verify.canonical(render(problem, style), problem)
+    return _record("prompt_to_code", spec, level, prompts.instruction(rng, problem, level, beginner), "", output)
+
+
+def code_to_explanation(rng: random.Random, params: Params) -> dict:
+    problem, level = _problem(rng), rng.choice(LEVELS)
+    program, spec = verify.canonical(render(problem, _plain_style(rng, problem, level)), problem)
+    request, focus = explain.request(rng, level)
+    return _record(
+        "code_to_explanation", spec, level, request, program, explain.explanation(rng, problem, level, focus)
+    )
+
+
+def fix(rng: random.Random, params: Params) -> dict:
+    problem, level = _problem(rng), rng.choice(LEVELS)
+    style = _plain_style(rng, problem, level)
+    output, spec = verify.canonical(render(problem, style), problem)
+    _, instruction, broken = fixes.break_program(rng, problem, style, level)
+    return _record("fix", spec, level, instruction, broken, output)
+
+
+def edit(rng: random.Random, params: Params) -> dict:
+    problem, level = _problem(rng), rng.choice(LEVELS)
+    style = _plain_style(rng, problem, level)
+    before, _ = verify.canonical(render(problem, style), problem)
+    instruction, changed, changed_style = edits.edit(rng, problem, style)
+    after, spec = verify.canonical(render(changed, changed_style), changed)
+    if after == before:
+        raise verify.GeneratorBug(f"edit '{instruction}' left the program unchanged")
+    return _record("edit", spec, level, instruction, before, after)
+
+
+BUILDERS = {"prompt_to_code": prompt_to_code, "code_to_explanation": code_to_explanation, "fix": fix, "edit": edit}

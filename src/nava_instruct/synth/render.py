@@ -1,0 +1,374 @@
+"""A problem spec as NAVA source, in one of many surface styles (before the canonical formatter).
+
+A :class:`Style` fixes the binding names, what is let-bound and what is inlined, whether default
+arguments are spelt out, and how much commenting there is (none, sparse ``// pi/2`` notes, or
+beginner comments above every step). Rendering the same spec twice with one style gives the same
+text, and an edited spec keeps the style, so an edit changes only what it must. A ``Defect`` hook
+can alter one call or value while rendering: that is how :mod:`fixes` breaks programs.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from nava_instruct.synth.phrasing import pi_form
+from nava_instruct.synth.problems import WEIGHT_NAMES
+
+_NAMES = {
+    "manifold": ("M", "M", "manifold", "space", "world", "C"),
+    "endpoints": (
+        ("start", "goal"),
+        ("start", "goal"),
+        ("origin", "target"),
+        ("source", "destination"),
+        ("p0", "p1"),
+        ("home", "dest"),
+        ("a", "b"),
+    ),
+    "pose_endpoints": (("start_pose", "goal_pose"), ("q_start", "q_goal"), ("pose_start", "pose_goal")),
+    "angle_endpoints": (("start_angle", "goal_angle"), ("theta0", "theta1")),
+    "obstacle": ("obstacle{n}", "obstacle{n}", "obs{n}", "o{n}", "obstacle_{n}", "{kind}{n}", "blocker{n}"),
+    "obstacles": ("obstacles", "obs", "blocked"),
+    "cost": ("cost", "cost", "objective", "path_cost", "{kind}_cost"),
+    "field": ("field", "field", "nav_field", "F", "nav"),
+    "path": ("path", "path", "route", "optimal_path", "trajectory"),
+}
+Args = list[tuple[str | None, str]]  # a call's arguments: (name or None for positional, code)
+_COST_WORD = {"geodesic": "length", "weighted": "smooth", "time_optimal": "time", "energy_optimal": "energy"}
+_MANIFOLD_NOTE = {"R2": "R^2", "R3": "R^3", "S1": "S^1", "S2": "S^2", "SE2": "SE(2)", "SE3": "SE(3)"}
+_BUILTIN = {
+    "R2": "euclidean_plane",
+    "R3": "euclidean_space",
+    "S1": "circle",
+    "S2": "sphere",
+    "SE2": "se2",
+    "SE3": "se3",
+}
+# Beginner comments: key -> (everyday wordings, technical wordings); one wording is picked per style.
+_COMMENTS = {
+    "header": (
+        ("Plan a path from a start to a goal", "A navigation problem: where we are, where we go, and what to avoid"),
+        ("Navigation problem: manifold, endpoints, obstacles and cost", "Path-planning query, set up step by step"),
+    ),
+    "manifold:R2": (
+        ("Our world is a flat 2D plane", "Create a flat 2D plane to move around in"),
+        ("The configuration space is the Euclidean plane R^2",),
+    ),
+    "manifold:R3": (
+        ("Our world is ordinary 3D space", "Make a 3D space to move through"),
+        ("The configuration space is Euclidean R^3",),
+    ),
+    "manifold:S1": (
+        ("Our world is a circle: positions are angles", "We move around a circle"),
+        ("The manifold is the circle S^1; points are angles in radians",),
+    ),
+    "manifold:S2": (
+        ("Our world is the surface of a ball (a sphere)", "We move on the outside of a sphere"),
+        ("The manifold is the 2-sphere; points are 3D vectors of norm r",),
+    ),
+    "manifold:SE2": (
+        ("The robot has a position and a facing direction", "Each state is where the robot is and which way it faces"),
+        ("Planar rigid-body poses: SE(2)",),
+    ),
+    "manifold:SE3": (
+        ("The robot has a 3D position and can tilt and turn", "Each state is a 3D position plus roll, pitch and yaw"),
+        ("Rigid-body poses in 3D: SE(3)",),
+    ),
+    "endpoints": (
+        ("Where we start and where we want to finish", "Set the start point and the goal point"),
+        ("Boundary conditions: start and goal",),
+    ),
+    "units:S1": (("These are angles in radians",), ("Angles are in radians",)),
+    "units:S2": (("These points sit on the sphere's surface",), ("Points must lie on the sphere",)),
+    "units:SE2": (
+        ("Each pose is [x, y, heading], heading in radians",),
+        ("Poses are [x, y, theta] with theta in radians",),
+    ),
+    "units:SE3": (
+        ("Each pose is [x, y, z, roll, pitch, yaw]",),
+        ("Poses are [x, y, z, roll, pitch, yaw], angles in radians",),
+    ),
+    "obstacles": (
+        ("Things the path must go around", "Obstacles: places the path is not allowed to go"),
+        ("Obstacles (forbidden regions)", "The free space excludes these regions"),
+    ),
+    "cost:geodesic": (
+        ("Ask for the shortest route", "The cost is just the length of the path"),
+        ("Geodesic cost: path length under the metric",),
+    ),
+    "cost:weighted": (
+        (
+            "Weights say what matters most: shortness, gentle turns, smoothness, energy",
+            "A bigger weight means that part matters more",
+        ),
+        ("Weighted sum of length, curvature, jerk and energy terms",),
+    ),
+    "cost:time_optimal": (
+        ("Get there as fast as possible, within the speed limit", "Fastest route, but never faster than max_velocity"),
+        ("Minimum-time cost with velocity (and acceleration) bounds",),
+    ),
+    "cost:energy_optimal": (
+        ("Use as little energy as possible", "Save energy along the way"),
+        ("Minimum-energy cost",),
+    ),
+    "no_obstacles": (("Nothing is in the way, so the obstacle list is empty",), ("No obstacles",)),
+    "field": (
+        ("Build a field that pulls the path towards the goal", "Put everything together into a navigation field"),
+        ("The navigation field encodes the cost and the obstacles",),
+    ),
+    "path": (("Work out the best path", "Find the best route through the field"), ("Solve for the optimal path",)),
+    "show": (("Draw the path on the screen", "Show the result"), ("Plot the result",)),
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    manifold_name: str | None  # None: the manifold is inlined into navigation_field
+    start_name: str | None  # None: inlined
+    goal_name: str | None
+    obstacle_pattern: str | None  # None: obstacles inlined into the list
+    obstacle_ids: tuple[int, ...]  # the number in each obstacle's name, in program order
+    obstacles_name: str | None  # the obstacle list let-bound under this name
+    cost_name: str | None  # None: inlined
+    omit_defaults: bool  # leave out `obstacles: []` and a geodesic cost
+    implicit_energy_weight: bool  # leave out `energy_weight: 1.0`
+    field_name: str
+    path_name: str
+    path_keyword: bool  # compute_optimal_path(field: F)
+    show_field: bool  # visualize(path, field) rather than visualize(path)
+    bare_integers: bool  # write `5` for 5.0 (the formatter restores `5.0`)
+    comments: str  # "none", "sparse" or "beginner"
+    simple_words: bool  # beginner comments in everyday words
+    seed: int  # picks comment wordings
+
+    @classmethod
+    def sample(cls, rng: random.Random, manifold: str, comments: str = "none", level: str = "undergrad") -> Style:
+        pairs = _NAMES["endpoints"] + (
+            _NAMES["pose_endpoints"]
+            if manifold in ("SE2", "SE3")
+            else _NAMES["angle_endpoints"] if manifold == "S1" else ()
+        )
+        start, goal = rng.choice(pairs)
+        inline = 0.0 if comments == "beginner" else 1.0  # beginner code binds each step, to comment it
+        inline_points = rng.random() < 0.15 * inline
+        return cls(
+            manifold_name=None if rng.random() < 0.12 * inline else rng.choice(_NAMES["manifold"]),
+            start_name=None if inline_points else start,
+            goal_name=None if inline_points else goal,
+            obstacle_pattern=None if rng.random() < 0.25 * inline else rng.choice(_NAMES["obstacle"]),
+            obstacle_ids=(1, 2, 3),
+            obstacles_name=rng.choice(_NAMES["obstacles"]) if rng.random() < 0.2 else None,
+            cost_name=None if rng.random() < 0.4 * inline else rng.choice(_NAMES["cost"]),
+            omit_defaults=rng.random() < 0.25,
+            implicit_energy_weight=rng.random() < 0.5,
+            field_name=rng.choice(_NAMES["field"]),
+            path_name=rng.choice(_NAMES["path"]),
+            path_keyword=rng.random() < 0.15,
+            show_field=rng.random() < 0.8,
+            bare_integers=rng.random() < 0.3,
+            comments=comments,
+            simple_words=level in ("gcse", "a_level"),
+            seed=rng.randrange(1 << 30),
+        )
+
+
+class Defect:
+    """A hook that may alter a call's name and arguments, or a point, while rendering."""
+
+    def call(self, role: str, name: str, args: Args) -> tuple[str, Args]:
+        return name, args
+
+    def value(self, role: str, value):
+        return value
+
+
+def code_number(x: float, bare_integers: bool = False) -> str:
+    if bare_integers and x == int(x):
+        return str(int(x))
+    return repr(float(x))
+
+
+@dataclass
+class _Writer:
+    """Collects statements; comments wait for the next statement they describe."""
+
+    lines: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+
+    def comment(self, text: str | None) -> None:
+        if text:
+            self.pending.append(f"// {text}")
+
+    def statement(self, text: str, note: str | None = None) -> None:
+        self.lines += self.pending
+        self.pending = []
+        self.lines.append(f"{text}  // {note}" if note else text)
+
+    def gap(self) -> None:
+        if self.lines and self.lines[-1]:
+            self.lines.append("")
+
+
+class _Renderer:
+    def __init__(self, problem: dict, style: Style, defect: Defect | None):
+        self.p, self.s, self.defect = problem, style, defect or Defect()
+        self.kind = problem["manifold"]["kind"]
+        self.out = _Writer()
+
+    # -- small helpers ------------------------------------------------------------------------
+    def pick(self, key: str, options: tuple[str, ...]) -> str:
+        return random.Random(f"{self.s.seed}:{key}").choice(options)
+
+    def beginner(self, key: str) -> None:
+        """A beginner comment (everyday or technical wording) for the next statement."""
+        if self.s.comments == "beginner" and key in _COMMENTS:
+            simple, technical = _COMMENTS[key]
+            self.out.comment(self.pick(key, simple if self.s.simple_words else technical))
+
+    def num(self, x: float) -> str:
+        return code_number(x, self.s.bare_integers)
+
+    def value_text(self, value) -> str:
+        if isinstance(value, str):  # already code (a defect may supply it)
+            return value
+        if isinstance(value, (int, float)):
+            return self.num(value)
+        return "[" + ", ".join(self.num(x) for x in value) + "]"
+
+    def call(self, role: str, name: str, args: Args) -> str:
+        name, args = self.defect.call(role, name, args)
+        return f"{name}(" + ", ".join(f"{k}: {v}" if k else v for k, v in args) + ")"
+
+    def bind_or_inline(self, name: str | None, expr: str, note: str | None = None) -> str:
+        if name is None:
+            return expr
+        self.out.statement(f"let {name} = {expr}", note)
+        return name
+
+    def angle_note(self, role: str, value) -> str | None:
+        """A ``// pi/2`` note for a let-bound value that holds angles."""
+        if self.s.comments == "none":
+            return None
+        if self.kind == "S1":
+            return pi_form(value)
+        if self.kind == "SE2":
+            return f"theta = {pi_form(value[2])}"
+        if self.kind == "SE3":
+            return "roll {}, pitch {}, yaw {}".format(*(pi_form(v) for v in value[3:]))
+        return None
+
+    # -- the program, top to bottom -----------------------------------------------------------
+    def render(self) -> str:
+        self.beginner("header")
+        manifold = self.manifold()
+        start, goal = self.endpoints()
+        obstacles = self.obstacles()
+        cost = self.cost()
+        self.field_and_path(manifold, start, goal, obstacles, cost)
+        return "\n".join(self.out.lines).strip() + "\n"
+
+    def manifold(self) -> str:
+        radius = [("radius", self.num(self.p["manifold"]["radius"]))] if self.kind in ("S1", "S2") else []
+        args = [("dim", "3")] if self.kind == "R3" else radius
+        self.beginner(f"manifold:{self.kind}")
+        note = (
+            _MANIFOLD_NOTE[self.kind] if self.s.comments != "none" and self.pick("mnote", ("y", "n")) == "y" else None
+        )
+        return self.bind_or_inline(self.s.manifold_name, self.call("manifold", _BUILTIN[self.kind], args), note)
+
+    def endpoints(self) -> tuple[str, str]:
+        self.beginner("endpoints")
+        self.beginner(f"units:{self.kind}")
+        names = []
+        for role, name in (("start", self.s.start_name), ("goal", self.s.goal_name)):
+            value = self.defect.value(role, self.p[role])
+            names.append(self.bind_or_inline(name, self.value_text(value), self.angle_note(role, self.p[role])))
+        self.out.gap()
+        return names[0], names[1]
+
+    def obstacle_expr(self, index: int, o: dict) -> tuple[str, str | None]:
+        kind = o["kind"]
+        if kind in ("disc", "ball"):
+            args = [("center", self.value_text(o["center"])), ("radius", self.num(o["radius"]))]
+        elif kind in ("rectangle", "box"):
+            args = [("min_corner", self.value_text(o["min_corner"])), ("max_corner", self.value_text(o["max_corner"]))]
+        elif kind == "arc":
+            args = [("from", self.num(o["from"])), ("to", self.num(o["to"]))]
+        else:
+            args = [("center", self.value_text(o["center"])), ("angle", self.num(o["angle"]))]
+        name = "sphere" if kind == "ball" else kind
+        note = None
+        if self.s.comments != "none" and kind in ("arc", "cap"):
+            note = (
+                f"from {pi_form(o['from'])} to {pi_form(o['to'])}" if kind == "arc" else f"angle {pi_form(o['angle'])}"
+            )
+        return self.call(f"obstacle{index}", name, args), note
+
+    def obstacles(self) -> str | None:
+        items = self.p["obstacles"]
+        if not items:
+            if self.s.omit_defaults:
+                return None
+            return "[]"
+        self.beginner("obstacles")
+        names = []
+        for index, o in enumerate(items):
+            expr, note = self.obstacle_expr(index, o)
+            if self.s.obstacle_pattern is None:
+                names.append(expr)
+            else:
+                name = self.s.obstacle_pattern.format(n=self.s.obstacle_ids[index], kind=o["kind"])
+                names.append(self.bind_or_inline(name, expr, note))
+        listing = "[" + ", ".join(names) + "]"
+        self.out.gap()
+        return self.bind_or_inline(self.s.obstacles_name, listing)
+
+    def cost(self) -> str | None:
+        c = self.p["cost"]
+        if c["kind"] == "geodesic" and self.s.omit_defaults:
+            return None
+        self.beginner(f"cost:{c['kind']}")
+        if c["kind"] == "geodesic":
+            expr = self.call("cost", "geodesic_cost", [])
+        elif c["kind"] == "weighted":
+            expr = self.call("cost", "cost_function", [(w, self.num(c[w])) for w in WEIGHT_NAMES if c[w]])
+        elif c["kind"] == "time_optimal":
+            args = [("type", '"time_optimal"'), ("max_velocity", self.num(c["max_velocity"]))]
+            if c["max_acceleration"] is not None:
+                args.append(("max_acceleration", self.num(c["max_acceleration"])))
+            expr = self.call("cost", "cost_function", args)
+        else:
+            args = [("type", '"energy_optimal"')]
+            if not (self.s.implicit_energy_weight and c["energy_weight"] == 1.0):
+                args.append(("energy_weight", self.num(c["energy_weight"])))
+            expr = self.call("cost", "cost_function", args)
+        name = self.s.cost_name.format(kind=_COST_WORD[c["kind"]]) if self.s.cost_name else None
+        result = self.bind_or_inline(name, expr)
+        if name:
+            self.out.gap()
+        return result
+
+    def field_and_path(self, manifold: str, start: str, goal: str, obstacles: str | None, cost: str | None) -> None:
+        args = [("manifold", manifold), ("start", start), ("goal", goal)]
+        args += [("obstacles", obstacles)] if obstacles is not None else []
+        args += [("cost", cost)] if cost is not None else []
+        if obstacles == "[]":
+            self.beginner("no_obstacles")
+        self.beginner("field")
+        self.out.statement(f"let {self.s.field_name} = " + self.call("field", "navigation_field", args))
+        if not self.p["computed"]:
+            return
+        self.out.gap()
+        self.beginner("path")
+        argument = f"field: {self.s.field_name}" if self.s.path_keyword else self.s.field_name
+        self.out.statement(f"let {self.s.path_name} = {self.call('path', 'compute_optimal_path', [(None, argument)])}")
+        if self.p["visualized"]:
+            self.beginner("show")
+            shown = [(None, self.s.path_name)] + ([(None, self.s.field_name)] if self.s.show_field else [])
+            self.out.statement(self.call("visualize", "visualize", shown))
+
+
+def render(problem: dict, style: Style, defect: Defect | None = None) -> str:
+    """NAVA source for ``problem`` in ``style`` (not yet canonically formatted)."""
+    return _Renderer(problem, style, defect).render()

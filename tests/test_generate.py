@@ -1,0 +1,489 @@
+"""Stage generate: deterministic, covering, self-consistent NAVA-Instruct data and its card."""
+
+import json
+import math
+import re
+from collections import Counter
+from fractions import Fraction
+
+import pytest
+
+from nava_instruct import nava
+from nava_instruct.cli import main
+from nava_instruct.errors import InputError
+from nava_instruct.generate import DEFAULT_MIX, Params, family_counts, run
+from nava_instruct.params import load_section
+from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, example_id
+
+OUTPUTS = ("examples.jsonl", "dataset_card.json", "dataset_card.png")
+BUILTINS = {
+    "euclidean_plane",
+    "euclidean_space",
+    "circle",
+    "sphere",
+    "se2",
+    "se3",
+    "disc",
+    "rectangle",
+    "box",
+    "arc",
+    "cap",
+    "geodesic_cost",
+    "cost_function",
+    "navigation_field",
+    "compute_optimal_path",
+    "visualize",
+}
+
+
+def generate(tmp_path, name="out", **overrides):
+    params = Params(output_dir=str(tmp_path / name), **{"size": 400, "seed": 7, **overrides})
+    result = run(params)
+    rows = [json.loads(line) for line in (tmp_path / name / "examples.jsonl").read_text().splitlines()]
+    return params, result, rows
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """One run at a modest size, shared by the tests that only read it."""
+    tmp = tmp_path_factory.mktemp("generate")
+    params, result, rows = generate(tmp)
+    card = json.loads((tmp / "out" / "dataset_card.json").read_text())
+    return params, result, rows, card, tmp / "out"
+
+
+@pytest.fixture(scope="module")
+def explanations(tmp_path_factory):
+    """At least 200 explanations per level."""
+    tmp = tmp_path_factory.mktemp("explain")
+    mix = {"prompt_to_code": 0.0, "code_to_explanation": 1.0, "fix": 0.0, "edit": 0.0}
+    _, _, rows = generate(tmp, size=1000, seed=11, mix=mix)
+    return rows
+
+
+# -- reading numbers out of text --------------------------------------------------------------
+
+NUMBER = r"-?\d+(?:\.\d+)?"
+
+
+def mentioned_numbers(text: str) -> list[float]:
+    """Every number a reader could take from the text: plain, pi-forms, degrees, words."""
+    values = [float(m) for m in re.findall(NUMBER, text)]
+    for sign, k, d in re.findall(r"(-?)(\d*)(?:pi|π)(?:/(\d+))?", text):
+        values.append((-1 if sign else 1) * float(Fraction(int(k or 1), int(d or 1))) * math.pi)
+    for deg in re.findall(rf"({NUMBER})\s*(?:degrees|°)", text):
+        values.append(math.radians(float(deg)))
+    if "origin" in text:
+        values.append(0.0)
+    if re.search(r"unit (circle|sphere)", text):
+        values.append(1.0)
+    return values
+
+
+def spec_numbers(spec: dict) -> list[float]:
+    """The numbers an instruction or explanation must state (absent weights are 0 by omission)."""
+
+    def flat(value):
+        return [x for item in value for x in flat(item)] if isinstance(value, list) else [value]
+
+    numbers = [spec["manifold"]["radius"]] if "radius" in spec["manifold"] else []
+    numbers += flat(spec["start"]) + flat(spec["goal"])
+    for obstacle in spec["obstacles"]:
+        numbers += [x for key, value in obstacle.items() if key != "kind" for x in flat(value)]
+    cost = spec["cost"]
+    numbers += [value for key, value in cost.items() if key != "kind" and value]
+    return numbers
+
+
+def missing_numbers(text: str, spec: dict) -> list[float]:
+    found = mentioned_numbers(text)
+    return [x for x in spec_numbers(spec) if not any(abs(x - y) < 2e-3 for y in found)]
+
+
+def test_number_reader_understands_the_forms_used():
+    text = "from the origin to (2, -1.5), heading -3pi/4, yaw 90 degrees, pitch 1.0472 rad, roll π/6, the unit circle"
+    spec = {
+        "manifold": {"kind": "S1", "radius": 1.0},
+        "start": [0.0, 0.0],
+        "goal": [2.0, -1.5, -2.3561945, 1.5707963, 1.0471976, 0.5235988],
+        "obstacles": [],
+        "cost": {"kind": "geodesic"},
+    }
+    assert missing_numbers(text, spec) == []
+    assert missing_numbers(text.replace("-3pi/4", "3pi/4"), spec) == [-2.3561945]
+
+
+# -- determinism, files, ids ------------------------------------------------------------------
+
+
+def test_same_params_give_byte_identical_files(tmp_path):
+    generate(tmp_path, "a", size=200)
+    generate(tmp_path, "b", size=200)
+    for name in OUTPUTS:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    generate(tmp_path, "c", size=200, seed=8)
+    assert (tmp_path / "a" / OUTPUTS[0]).read_bytes() != (tmp_path / "c" / OUTPUTS[0]).read_bytes()
+
+
+def test_outputs_are_written_atomically_and_returned(dataset):
+    params, result, rows, card, out = dataset
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)  # no temp files left behind
+    assert result["examples"] == str(out / "examples.jsonl") and result["total"] == len(rows) == params.size
+    assert result["counts"] == card["counts"]
+
+
+def test_records_have_the_schema_and_unique_content_ids(dataset):
+    _, _, rows, _, _ = dataset
+    for row in rows:
+        assert set(row) == {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"}
+        assert row["family"] in FAMILIES and row["manifold"] in MANIFOLDS and row["level"] in LEVELS
+        assert row["id"] == example_id(row["instruction"], row["input"], row["output"])
+        assert row["spec"]["manifold"]["kind"] == row["manifold"]
+    assert len({row["id"] for row in rows}) == len(rows)
+
+
+# -- coverage and mix -------------------------------------------------------------------------
+
+
+def cost_variant(row) -> str:
+    cost, code = row["spec"]["cost"], row["output"] if row["family"] != "code_to_explanation" else row["input"]
+    if cost["kind"] == "time_optimal":
+        return "time_optimal+acc" if cost["max_acceleration"] is not None else "time_optimal"
+    if cost["kind"] == "energy_optimal":
+        return "energy_optimal+weight" if "energy_weight" in code else "energy_optimal"
+    return cost["kind"]
+
+
+def test_every_family_manifold_level_cost_and_obstacle_count_appears(dataset):
+    _, _, rows, _, _ = dataset
+    assert {r["family"] for r in rows} == set(FAMILIES)
+    assert {r["manifold"] for r in rows} == set(MANIFOLDS)
+    assert {r["level"] for r in rows} == set(LEVELS)
+    variants = {"geodesic", "weighted", "time_optimal", "time_optimal+acc", "energy_optimal", "energy_optimal+weight"}
+    assert {cost_variant(r) for r in rows} == variants
+    assert {len(r["spec"]["obstacles"]) for r in rows} == {0, 1, 2, 3}
+    kinds = {(r["manifold"], o["kind"]) for r in rows for o in r["spec"]["obstacles"]}
+    fits = {"R2": ("disc", "rectangle"), "SE2": ("disc", "rectangle"), "R3": ("ball", "box"), "SE3": ("ball", "box")}
+    assert kinds == {(m, k) for m, ks in {**fits, "S1": ("arc",), "S2": ("cap",)}.items() for k in ks}
+    weight_sets = {
+        tuple(k for k, v in r["spec"]["cost"].items() if k != "kind" and v)
+        for r in rows
+        if r["spec"]["cost"]["kind"] == "weighted"
+    }
+    assert len(weight_sets) >= 8  # many subsets of the four weights
+    outputs = {(r["spec"]["computed"], r["spec"]["visualized"]) for r in rows}
+    assert outputs == {(True, True), (True, False), (False, False)}
+
+
+def test_mix_shares_are_respected(dataset, tmp_path):
+    params, _, rows, _, _ = dataset
+    assert Counter(r["family"] for r in rows) == family_counts(params.size, DEFAULT_MIX)
+    assert family_counts(400, DEFAULT_MIX) == {"prompt_to_code": 260, "code_to_explanation": 100, "fix": 20, "edit": 20}
+    mix = {"prompt_to_code": 0.1, "code_to_explanation": 0.2, "fix": 0.3, "edit": 0.4}
+    _, _, other = generate(tmp_path, size=200, mix=mix)
+    assert Counter(r["family"] for r in other) == {
+        "prompt_to_code": 20,
+        "code_to_explanation": 40,
+        "fix": 60,
+        "edit": 80,
+    }
+    thirds = {"prompt_to_code": 1 / 3, "code_to_explanation": 1 / 3, "fix": 1 / 3, "edit": 0.0}
+    assert family_counts(7, thirds) == {"prompt_to_code": 3, "code_to_explanation": 2, "fix": 2, "edit": 0}
+
+
+def test_manifolds_and_levels_are_not_lopsided(dataset):
+    _, _, rows, _, _ = dataset
+    for key, names in (("manifold", MANIFOLDS), ("level", LEVELS)):
+        counts = Counter(r[key] for r in rows)
+        assert min(counts[name] for name in names) >= 0.4 * len(rows) / len(names), counts
+
+
+# -- the toolkit's verdict on every program ---------------------------------------------------
+
+
+def programs(row) -> list[tuple[str, bool]]:
+    """(program, is the program the record's spec is about) for each program in a record."""
+    if row["family"] == "code_to_explanation":
+        return [(row["input"], True)]
+    if row["family"] == "edit":
+        return [(row["output"], True), (row["input"], False)]
+    return [(row["output"], True)]
+
+
+def test_every_program_checks_clean_is_canonical_and_matches_its_spec(dataset):
+    _, _, rows, _, _ = dataset
+    for row in rows:
+        for program, described in programs(row):
+            assert not [d for d in nava.check(program) if d.severity == "error"], (row["id"], program)
+            assert nava.format_source(program) == program, row["id"]
+            assert not set(re.findall(r"^let (\w+) =", program, re.M)) & BUILTINS, program  # no shadowed builtins
+            problems = nava.extract_spec(program)["problems"]
+            assert len(problems) == 1
+            if described:
+                assert nava.spec_difference({"problems": [row["spec"]]}, {"problems": problems}) is None, row["id"]
+
+
+def test_s2_points_lie_on_the_sphere_and_angles_are_decimals(dataset):
+    _, _, rows, _, _ = dataset
+    for row in rows:
+        spec = row["spec"]
+        if spec["manifold"]["kind"] == "S2":
+            r = spec["manifold"]["radius"]
+            for point in [spec["start"], spec["goal"]] + [o["center"] for o in spec["obstacles"]]:
+                assert abs(math.dist(point, (0, 0, 0)) - r) <= 1e-3 * r
+        for program, _ in programs(row):
+            code = "\n".join(line.split("//")[0] for line in program.splitlines())
+            assert "pi" not in code.replace("compute_optimal_path", "")
+
+
+def test_fix_inputs_fail_the_checker_and_the_instruction_quotes_it(dataset):
+    _, _, rows, _, _ = dataset
+    fixes = [r for r in rows if r["family"] == "fix"]
+    assert fixes
+    for row in fixes:
+        errors = [d for d in nava.check(row["input"], "program.nava") if d.severity == "error"]
+        assert errors, row["input"]
+        assert errors[0].message in row["instruction"]
+        assert row["input"] != row["output"]
+
+
+DIAGNOSTIC_LINE = re.compile(r"^(program\.nava:\d+:\d+: error: |line \d+, column \d+: ).*$", re.M)
+
+
+def code_numbers(line: str) -> list[float]:
+    return [float(x) for x in re.findall(rf"(?<![\w.]){NUMBER}", line.split("//")[0])]
+
+
+def test_fix_instructions_state_the_intended_values(tmp_path):
+    mix = {"prompt_to_code": 0.0, "code_to_explanation": 0.0, "fix": 1.0, "edit": 0.0}
+    _, _, rows = generate(tmp_path, size=300, seed=5, mix=mix)
+    shapes, checked = Counter(), 0
+    for row in rows:
+        first = [d for d in nava.check(row["input"]) if d.severity == "error"][0].message
+        shapes[re.sub(r"'[^']*'|\"[^\"]*\"|-?\d[\d.]*", "_", first)] += 1
+        broken = [line for line in row["input"].splitlines() if line not in row["output"].splitlines()]
+        fixed = [line for line in row["output"].splitlines() if line not in row["input"].splitlines()]
+        wanted = [x for line in fixed for x in code_numbers(line)]
+        was = [x for line in broken for x in code_numbers(line)]
+        if wanted != was:  # the fix changes a value: the new values (or all, if only their order changes) are stated
+            wanted = list((Counter(wanted) - Counter(was)).elements()) or wanted
+            checked += 1
+            hint = DIAGNOSTIC_LINE.sub("", row["instruction"])
+            found = mentioned_numbers(hint)
+            assert all(any(abs(x - y) < 2e-3 for y in found) for x in wanted), (row["instruction"], row["input"], fixed)
+    assert checked > 40
+    assert len(shapes) >= 15, shapes  # many different defects
+
+
+def changed_numbers(before: dict, after: dict) -> list[float]:
+    """Numbers an edit instruction must state: new points, added obstacles, how removed ones are named, new cost values."""
+    numbers = [
+        x
+        for role in ("start", "goal")
+        if before[role] != after[role]
+        for x in (after[role] if isinstance(after[role], list) else [after[role]])
+    ]
+    for obstacle in after["obstacles"]:
+        if obstacle not in before["obstacles"]:
+            numbers += spec_numbers({"manifold": {}, "start": [], "goal": [], "obstacles": [obstacle], "cost": {}})
+    for obstacle in before["obstacles"]:
+        if obstacle not in after["obstacles"]:
+            key = "center" if "center" in obstacle else "min_corner" if "min_corner" in obstacle else "from"
+            numbers += obstacle[key] if isinstance(obstacle[key], list) else [obstacle[key]]
+    old, new = before["cost"], after["cost"]
+    numbers += [v for k, v in new.items() if k != "kind" and v and (old["kind"] != new["kind"] or old.get(k) != v)]
+    return numbers
+
+
+def test_edits_change_the_program_and_state_every_new_value(dataset):
+    _, _, rows, _, _ = dataset
+    edits = [r for r in rows if r["family"] == "edit"]
+    assert edits
+    for row in edits:
+        before = nava.extract_spec(row["input"])["problems"][0]
+        assert nava.spec_difference({"problems": [before]}, {"problems": [row["spec"]]}) is not None
+        found = mentioned_numbers(row["instruction"])
+        assert all(any(abs(x - y) < 2e-3 for y in found) for x in changed_numbers(before, row["spec"])), row[
+            "instruction"
+        ]
+
+
+# -- instructions -----------------------------------------------------------------------------
+
+
+def test_every_prompt_states_every_number_of_its_spec(dataset):
+    _, _, rows, _, _ = dataset
+    for row in rows:
+        if row["family"] == "prompt_to_code":
+            assert missing_numbers(row["instruction"], row["spec"]) == [], row["instruction"]
+
+
+def test_prompts_name_the_cost_kind_and_what_to_compute(dataset):
+    _, _, rows, _, _ = dataset
+    words = {
+        "geodesic": ("geodesic",),
+        "weighted": ("weight",),
+        "time_optimal": ("time-optimal", "time_optimal", "minimum-time"),
+        "energy_optimal": ("energy-optimal", "energy_optimal", "minimum-energy"),
+    }
+    for row in rows:
+        if row["family"] == "prompt_to_code":
+            text, spec = row["instruction"].lower(), row["spec"]
+            assert any(word in text for word in words[spec["cost"]["kind"]]), text
+            if not spec["computed"]:
+                assert any(word in text for word in ("only", "just", "stop after", "don't")), text
+            elif not spec["visualized"]:
+                assert any(word in text for word in ("not", "no ", "without", "skip")), text
+
+
+def test_prompts_are_phrased_in_many_ways(dataset):
+    _, _, rows, _, _ = dataset
+    prompts = [r["instruction"] for r in rows if r["family"] == "prompt_to_code"]
+    masked = {re.sub(r"\d", "#", p) for p in prompts}
+    openings = {" ".join(p.split()[:3]) for p in prompts}
+    assert len(masked) >= 0.95 * len(prompts) and len(openings) >= 30
+    text = "\n".join(prompts)
+    for form in ("the origin", "pi/", "π/", "degrees", " rad", "R^2", "SE(2)", "x=", "(0,", "(0, "):
+        assert form in text, form
+
+
+def test_beginner_prompts_get_well_commented_code(dataset):
+    params, _, rows, _, _ = dataset
+    prompts = [r for r in rows if r["family"] == "prompt_to_code"]
+    beginners = []
+    for row in prompts:
+        asks = "comment" in row["instruction"].lower() and "no comments" not in row["instruction"].lower()
+        comment_lines = sum(line.lstrip().startswith("//") for line in row["output"].splitlines())
+        assert asks == (comment_lines >= 4), (row["instruction"], row["output"])
+        if asks:
+            beginners.append(row)
+    assert abs(len(beginners) / len(prompts) - params.beginner_share) < 0.07
+    assert Counter(r["level"] for r in beginners).most_common(1)[0][0] in ("gcse", "a_level")
+
+
+# -- explanations -----------------------------------------------------------------------------
+
+MANIFOLD_WORDS = {"R2": ("R^2",), "R3": ("R^3",), "S1": ("S^1",), "S2": ("S^2",), "SE2": ("SE(2)",), "SE3": ("SE(3)",)}
+JARGON = (
+    "riemannian",
+    "geodesic",
+    "manifold",
+    "functional",
+    "lie group",
+    "configuration space",
+    "metric",
+    "optimal control",
+)
+
+
+def test_explanations_state_the_manifold_every_value_and_what_runs(explanations):
+    for row in explanations:
+        text, spec = row["output"], row["spec"]
+        assert any(word in text for word in MANIFOLD_WORDS[row["manifold"]]), text
+        assert missing_numbers(text, spec) == [], (text, spec)
+        lower = text.lower()
+        if not spec["computed"]:
+            assert "no path is computed" in lower
+        elif spec["visualized"]:
+            assert "visualize" in lower
+        else:
+            assert "not" in lower and ("visualis" in lower or "drawn" in lower or "plot" in lower)
+
+
+LEVEL_WORDS = {
+    "a_level": ("vector", "geometr", "weight", "coordinate", "radians"),
+    "undergrad": ("configuration space", "metric", "geodesic", "free space"),
+    "phd": ("riemannian", "lie group", "optimal control", "functional", "integral", "∫"),
+}
+
+
+def test_explanation_vocabulary_fits_the_level(explanations):
+    for row in explanations:
+        prose = re.sub(r"`[^`]*`", "", row["output"]).lower()  # code in backticks may name anything
+        if row["level"] == "gcse":
+            assert not [word for word in JARGON if word in prose], prose
+        else:
+            assert any(word in prose for word in LEVEL_WORDS[row["level"]]), prose
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_explanations_are_diverse_even_with_numbers_masked(explanations, level):
+    texts = [r["output"] for r in explanations if r["level"] == level][:200]
+    assert len(texts) == 200
+    assert len(set(texts)) >= 0.9 * len(texts)
+    assert len({re.sub(r"\d", "#", t) for t in texts}) >= 0.9 * len(texts)
+    # No sentence is boilerplate: each (numbers masked) occurs in at most 40% of the texts.
+    sentences = Counter(
+        s
+        for t in texts
+        for s in {re.sub(r"\d", "#", s.strip("-0123456789. ")) for s in re.split(r"(?<=[.!?])\s+|\n+", t)}
+        if s
+    )
+    assert sentences.most_common(1)[0][1] <= 0.4 * len(texts), sentences.most_common(3)
+
+
+# -- card -------------------------------------------------------------------------------------
+
+
+def test_card_counts_and_lengths_match_the_data(dataset):
+    _, _, rows, card, out = dataset
+    assert card["total"] == len(rows)
+    for key, names in (("family", FAMILIES), ("manifold", MANIFOLDS), ("level", LEVELS)):
+        counts = Counter(r[key] for r in rows)
+        assert card["counts"][key] == {name: counts[name] for name in names}
+    pairs = Counter((r["family"], r["manifold"]) for r in rows)
+    assert all(card["counts"]["family_manifold"][f][m] == pairs[(f, m)] for f in FAMILIES for m in MANIFOLDS)
+    assert set(card["output_length"]) == set(FAMILIES)
+    for family, stats in card["output_length"].items():
+        chars = sorted(len(r["output"]) for r in rows if r["family"] == family)
+        words = sorted(len(r["output"].split()) for r in rows if r["family"] == family)
+        assert (stats["chars"]["min"], stats["chars"]["max"], stats["words"]["max"]) == (chars[0], chars[-1], words[-1])
+        assert stats["chars"]["p90"] == chars[math.ceil(0.9 * len(chars)) - 1]
+        assert stats["words"]["median"] == (words[(len(words) - 1) // 2] + words[len(words) // 2]) / 2
+        assert abs(stats["words"]["mean"] - sum(words) / len(words)) < 0.06
+    png = (out / "dataset_card.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+
+
+# -- params and CLI ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("  seed: 1\n  sise: 10\n", ":3: field 'generate.sise': unknown key"),
+        ("  size: -5\n", ":2: field 'generate.size': Input should be greater than 0"),
+        (
+            "  mix:\n    prompt_to_code: 0.5\n    explain: 0.5\n",
+            ":2: field 'generate.mix': Value error, keys must be exactly",
+        ),
+        (
+            "  mix:\n    prompt_to_code: 0.5\n    code_to_explanation: 0.5\n    fix: 0.5\n    edit: 0.0\n",
+            "shares must sum to 1",
+        ),
+        (
+            "  mix:\n    prompt_to_code: 1.5\n    code_to_explanation: -0.5\n    fix: 0.0\n    edit: 0.0\n",
+            "shares must be >= 0",
+        ),
+        ("  beginner_share: 1.5\n", ":2: field 'generate.beginner_share'"),
+    ],
+)
+def test_bad_params_name_file_line_and_field(tmp_path, body, expected):
+    path = tmp_path / "params.yaml"
+    path.write_text("generate:\n" + body)
+    with pytest.raises(InputError) as caught:
+        load_section(Params, "generate", path)
+    assert str(caught.value).startswith(str(path)) and expected in str(caught.value)
+
+
+def test_defaults_match_the_issue():
+    params = Params()
+    assert (params.seed, params.size, params.beginner_share, params.output_dir) == (1234, 2400, 0.25, "data/generated")
+    assert params.mix == {"prompt_to_code": 0.65, "code_to_explanation": 0.25, "fix": 0.05, "edit": 0.05}
+
+
+def test_cli_runs_the_stage(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(f"generate:\n  size: 40\n  output_dir: {tmp_path / 'cli'}\n")
+    assert main(["generate", "--params", str(path)]) == 0
+    assert len((tmp_path / "cli" / "examples.jsonl").read_text().splitlines()) == 40
