@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from nava_instruct.fileio import write_json, write_jsonl
 from nava_instruct.params import StageParams
-from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, example_id
+from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, make_record
 from nava_instruct.synth import card, edits, explain, fixes, prompts, verify
 from nava_instruct.synth.problems import COST_KINDS, sample_problem
 from nava_instruct.synth.render import Style, render
@@ -113,19 +113,6 @@ def _plain_style(rng: random.Random, problem: dict, level: str) -> Style:
     return Style.sample(rng, problem["manifold"]["kind"], comments, level)
 
 
-def _record(family: str, spec: dict, level: str, instruction: str, input_text: str, output: str) -> dict:
-    return {
-        "id": example_id(instruction, input_text, output),
-        "family": family,
-        "manifold": spec["manifold"]["kind"],
-        "level": level,
-        "spec": spec,
-        "instruction": instruction,
-        "input": input_text,
-        "output": output,
-    }
-
-
 def prompt_to_code(rng: random.Random, params: Params) -> dict:
     problem = _problem(rng)
     beginner = rng.random() < params.beginner_share
@@ -133,14 +120,14 @@ def prompt_to_code(rng: random.Random, params: Params) -> dict:
     comments = "beginner" if beginner else rng.choices(("none", "sparse"), weights=(0.75, 0.25))[0]
     style = Style.sample(rng, problem["manifold"]["kind"], comments, level)
     output, spec = verify.canonical(render(problem, style), problem)
-    return _record("prompt_to_code", spec, level, prompts.instruction(rng, problem, level, beginner), "", output)
+    return make_record("prompt_to_code", spec, level, prompts.instruction(rng, problem, level, beginner), "", output)
 
 
 def code_to_explanation(rng: random.Random, params: Params) -> dict:
     problem, level = _problem(rng), rng.choice(LEVELS)
     program, spec = verify.canonical(render(problem, _plain_style(rng, problem, level)), problem)
     request, focus = explain.request(rng, level)
-    return _record(
+    return make_record(
         "code_to_explanation", spec, level, request, program, explain.explanation(rng, problem, level, focus)
     )
 
@@ -150,7 +137,7 @@ def fix(rng: random.Random, params: Params) -> dict:
     style = _plain_style(rng, problem, level)
     output, spec = verify.canonical(render(problem, style), problem)
     _, instruction, broken = fixes.break_program(rng, problem, style, level)
-    return _record("fix", spec, level, instruction, broken, output)
+    return make_record("fix", spec, level, instruction, broken, output)
 
 
 def edit(rng: random.Random, params: Params) -> dict:
@@ -161,7 +148,7 @@ def edit(rng: random.Random, params: Params) -> dict:
     after, spec = verify.canonical(render(changed, changed_style), changed)
     if after == before:
         raise verify.GeneratorBug(f"edit '{instruction}' left the program unchanged")
-    return _record("edit", spec, level, instruction, before, after)
+    return make_record("edit", spec, level, instruction, before, after)
 
 
 BUILDERS = {"prompt_to_code": prompt_to_code, "code_to_explanation": code_to_explanation, "fix": fix, "edit": edit}

@@ -14,3 +14,17 @@ def example_id(instruction: str, input: str, output: str) -> str:
     """A content hash: identical examples get identical ids, whatever produced them."""
     content = json.dumps([instruction, input, output], ensure_ascii=False)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+def make_record(family: str, spec: dict, level: str, instruction: str, input: str, output: str) -> dict:
+    """A full record: the generator's metadata, then the three public fields."""
+    return {
+        "id": example_id(instruction, input, output),
+        "family": family,
+        "manifold": spec["manifold"]["kind"],
+        "level": level,
+        "spec": spec,
+        "instruction": instruction,
+        "input": input,
+        "output": output,
+    }

@@ -23,7 +23,7 @@ from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import read_jsonl, write_json, write_jsonl
 from nava_instruct.params import StageParams
-from nava_instruct.records import FIELDS, METADATA, example_id
+from nava_instruct.records import FIELDS, METADATA, make_record
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +98,7 @@ def classify_extra(record: dict, path: Path, line: int) -> dict:
     spec = nava.extract_spec(record[program_field])["problems"][0]
     lowered = instruction.lower()
     level = next((name for name, words in LEVEL_WORDS.items() if any(w in lowered for w in words)), "unspecified")
-    return {
-        **{field: record[field] for field in FIELDS},
-        "id": example_id(instruction, code_in, output),
-        "family": family,
-        "manifold": spec["manifold"]["kind"],
-        "level": level,
-        "spec": spec,
-    }
+    return make_record(family, spec, level, instruction, code_in, output)
 
 
 def load_pool(params: Params) -> list[dict]:
