@@ -196,16 +196,18 @@ NO_OBSTACLES = {
     ),
 }
 
-OBSTACLES = {
-    "gcse": ("There is one obstacle: {list}.", "In the way there is {list}.", "The path has to avoid {list}."),
+OBSTACLES = {  # {n} is the count with its noun, "one obstacle" or "3 obstacles"
+    "gcse": ("There {is_are} {n} in the way: {list}.", "The path has to avoid {n}: {list}.", "Watch out for {n}: {list}."),
     "a_level": (
-        "The obstacles are: {list}.",
-        "It defines the following obstacles: {list}.",
-        "The path must avoid {list}.",
+        "There {is_are} {n}: {list}.",
+        "It defines {n}: {list}.",
+        "The path must avoid {n}, namely {list}.",
     ),
-    "undergrad": ("The obstacle set contains {list}.", "Obstacles: {list}.", "It removes {list} from the free space."),
-    "phd": ("The obstacle set O consists of {list}.", "State constraints come from {list}.", "Obstacles: {list}."),
+    "undergrad": ("The obstacle set contains {n}: {list}.", "{N}: {list}.", "It removes {n} from the free space: {list}."),
+    "phd": ("The obstacle set O consists of {n}: {list}.", "State constraints come from {n}: {list}.", "{N}: {list}."),
 }
+
+COUNT_WORDS = ("no", "one", "two", "three")
 
 OBSTACLE_REMARK = {
     "gcse": (
@@ -573,8 +575,10 @@ class _Explainer:
         items = [self.ph.obstacle(o, self.kind) for o in self.p["obstacles"]]
         if not items:
             return [self.say(NO_OBSTACLES[self.level])]
-        options = OBSTACLES[self.level][1:] if len(items) > 1 else OBSTACLES[self.level]
-        parts = [self.say(options, list=join(items))]
+        count = len(items)
+        word = self.rng.choice((COUNT_WORDS[count], str(count))) if count < len(COUNT_WORDS) else str(count)
+        n = f"{word} obstacle{'s' * (count > 1)}"
+        parts = [self.say(OBSTACLES[self.level], list=join(items), n=n, N=n[0].upper() + n[1:], is_are="is" if count == 1 else "are")]
         if self.rng.random() < 0.6:
             parts.append(self.say(OBSTACLE_REMARK[self.level]))
         if self.kind in ("SE2", "SE3") and self.rng.random() < 0.7:
