@@ -3,6 +3,12 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The Python lock `make setup` installs: requirements-cuda.lock on NVIDIA machines (see docs/environments.md).
+PY_LOCK ?= requirements.lock
+# llama.cpp's HF -> GGUF converter (stage convert), from the llama-cpp-python sdist pinned in requirements.lock.
+LLAMA_CPP_PYTHON := $(shell sed -n 's/^llama-cpp-python==\([^ ]*\).*/\1/p' requirements.lock)
+LLAMA_CPP_SDIST := llama_cpp_python-$(LLAMA_CPP_PYTHON)
+CONVERTER := $(VENV)/llama.cpp/convert_hf_to_gguf.py
 
 # Determinism and offline operation for every command run through make.
 export PYTHONHASHSEED := 0
@@ -11,13 +17,13 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: setup repro test lock clean
+.PHONY: setup repro test lock clean nix-tools
 
 setup: $(INSTALLED)
 
-$(INSTALLED): requirements.lock requirements-nodeps.lock pyproject.toml
+$(INSTALLED): $(PY_LOCK) requirements-nodeps.lock pyproject.toml $(CONVERTER)
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(PY_LOCK)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-nodeps.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
@@ -25,14 +31,44 @@ $(INSTALLED): requirements.lock requirements-nodeps.lock pyproject.toml
 repro: setup
 	$(BIN)/dvc repro
 
-test: setup
+test: setup nix-tools
 	$(BIN)/python -m pytest -q
 
-# Re-pin requirements.lock from requirements.in (needs the registry; commit the result).
+# Debian's nix-bin, for the offline Nix checks in tests/test_environment.py; installed only when
+# nix-instantiate is missing and apt-get can run (CI runs as root).
+nix-tools:
+	@command -v nix-instantiate >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nix-bin >/dev/null 2>&1 \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nix-bin >/dev/null; }; \
+	  else echo "nix-tools: nix-instantiate not found and apt-get unavailable; the Nix tests will skip" >&2; fi; }
+
+# Re-pin requirements.lock from requirements.in (needs the registry; commit the result), then
+# requirements-cuda.lock: the same pins (constrained to requirements.lock's), except that torch is
+# PyPI's CUDA build of the same version, with the CUDA libraries it depends on. That resolution ignores
+# pip's configuration (PIP_CONFIG_FILE=/dev/null), whose find-links would offer the CPU wheel again.
 lock: setup
-	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/python -m pip install --quiet pip-tools==7.6.2
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	  --no-emit-find-links --find-links /opt/wheels -o requirements.lock requirements.in
+	mkdir -p build && grep -oE '^[A-Za-z0-9_.-]+==[^ ]+' requirements.lock | grep -v '^torch==' > build/cuda-constraints.txt
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	  --strip-extras --no-emit-index-url --no-emit-find-links -c build/cuda-constraints.txt \
+	  -o requirements-cuda.lock requirements.in
+
+# Fetch the sdist, check it against the lock's sha256, and keep only convert_hf_to_gguf.py, its
+# conversion/ package and the gguf-py it was written for (the converter runs with that gguf-py).
+$(CONVERTER): requirements.lock
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+	  -d $(VENV)/downloads llama-cpp-python==$(LLAMA_CPP_PYTHON)
+	actual=$$(sha256sum $(VENV)/downloads/$(LLAMA_CPP_SDIST).tar.gz | cut -d' ' -f1); \
+	  sed -n '/^llama-cpp-python==/,/^[^ ]/s/.*--hash=sha256:\([0-9a-f]*\).*/\1/p' requirements.lock | grep -qx "$$actual" \
+	  || { echo "$(LLAMA_CPP_SDIST).tar.gz: sha256 $$actual is not the one pinned in requirements.lock" >&2; exit 1; }
+	rm -rf $(VENV)/llama.cpp $(VENV)/llama.cpp.tmp && mkdir -p $(VENV)/llama.cpp.tmp
+	tar -xzf $(VENV)/downloads/$(LLAMA_CPP_SDIST).tar.gz -C $(VENV)/llama.cpp.tmp --strip-components=3 --touch \
+	  $(addprefix $(LLAMA_CPP_SDIST)/vendor/llama.cpp/,convert_hf_to_gguf.py conversion gguf-py)
+	mv $(VENV)/llama.cpp.tmp $(VENV)/llama.cpp
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

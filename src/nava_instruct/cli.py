@@ -10,25 +10,62 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+from pathlib import Path
 
+from nava_instruct import provenance
 from nava_instruct.errors import InputError
+from nava_instruct.fileio import write_json
 from nava_instruct.nava import cli as nava_cli
 from nava_instruct.params import DEFAULT_PARAMS, load_section
 
 STAGES = {
     "generate": "generate the NAVA-Instruct dataset with metadata and a dataset card",
     "split": "split the dataset into train/eval files with no leakage",
+    "base": "materialise the base model as a plain transformers folder with a manifest",
+    "train": "fine-tune a LoRA/QLoRA adapter on the train split (resumable, deterministic)",
+    "merge": "merge the adapter into the float32 base and install the training prompt's chat template",
+    "convert": "convert the merged model to GGUF f16 with llama.cpp's converter, then quantize it",
+    "parity": "compare tokens, greedy output and logits of every GGUF file with transformers",
 }
+
+PROVENANCE_DIR = Path("provenance")  # one JSON per stage, beside its outputs
+
+SERVE_MODEL = "models/gguf/model-Q4_K_M.gguf"
+API_KEY_ENV = "NAVA_INSTRUCT_API_KEY"
 
 log = logging.getLogger("nava_instruct")
 
 
 def run_stage(name: str, params_path: str) -> int:
+    """Validate the stage's params, run it, then record the environment it ran in."""
     module = importlib.import_module(f"nava_instruct.{name}")
     params = load_section(module.Params, name, params_path)
     module.run(params)
+    write_json(PROVENANCE_DIR / f"{name}.json", provenance.environment())
     return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from nava_instruct import serve
+
+    options = {"grammar": args.grammar, "n_ctx": args.n_ctx, "threads": args.threads, "cpu_repack": args.cpu_repack}
+    return serve.serve(args.model, args.host, args.port, args.api_key, **options)
+
+
+def add_serve_parser(commands) -> None:
+    summary = "serve a GGUF model over an OpenAI-compatible HTTP API (docs/serving.md)"
+    parser = commands.add_parser("serve", help=summary, description=summary)
+    parser.add_argument("--model", default=SERVE_MODEL, help="GGUF file (default: %(default)s)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV), help=f"require 'Authorization: Bearer KEY' (default: ${API_KEY_ENV})")
+    parser.add_argument("--grammar", choices=["none", "nava"], default="none", help="default constraint on decoding; a request's 'grammar' field overrides it")
+    parser.add_argument("--n-ctx", type=int, default=0, help="context length in tokens (default: the model's own)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for generation (default: llama.cpp's choice)")
+    parser.add_argument("--cpu-repack", action="store_true", help="let llama.cpp repack quantized weights for the CPU (faster; crashes on some VMs, see llamacpp.py)")
+    parser.set_defaults(handler=serve)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         stage = commands.add_parser(name, help=summary, description=summary)
         stage.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
         stage.set_defaults(handler=lambda args, name=name: run_stage(name, args.params))
+    add_serve_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -1,0 +1,273 @@
+"""Stage ``evaluate``: how well does each model write and explain NAVA?
+
+A fixed, stratified sample of eval prompts is answered greedily (stop at EOS, with a token cap)
+by every backend: the base model before fine-tuning, the fine-tuned GGUF in f16 and in each
+quantization, the GGUF with NAVA grammar-constrained decoding, and, on a subset, the merged
+transformers model (for HF↔GGUF parity). Answers are graded with the NAVA toolkit
+(``scoring``): code by parse, check and spec-match rates, explanations by fact recall.
+
+Loss and perplexity on the whole eval split (response tokens only), before and after
+fine-tuning, are measured once by stage ``train`` and carried into this stage's metrics.
+
+Outputs: a samples file (prompt, reference, answer, verdicts), a metrics JSON (a DVC metric, so
+``dvc metrics diff`` compares runs) and PNG bar charts by backend, family and manifold.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from statistics import mean
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from tqdm import tqdm
+
+from nava_instruct import nava, prompting, scoring
+from nava_instruct.errors import InputError
+from nava_instruct.fileio import atomic_path, read_jsonl, write_json, write_jsonl
+from nava_instruct.params import StageParams
+from nava_instruct.records import FAMILIES, FIELDS
+
+log = logging.getLogger(__name__)
+
+CODE_FAMILIES = ("prompt_to_code", "fix", "edit")
+
+
+class Backend(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    kind: Literal["gguf", "hf"]
+    path: str  # a GGUF file, or a transformers folder
+    tokenizer: str  # the transformers folder whose tokenizer renders the prompts
+    prompt_format: prompting.PromptFormat = "instruction"  # the base model is asked in its own chat format
+    grammar: bool = False  # constrain code answers with the NAVA GBNF grammar
+    limit: int | None = Field(None, ge=1)  # answer only the first N sampled prompts
+
+
+DEFAULT_BACKENDS = [
+    Backend(name="base", kind="gguf", path="models/gguf/base-f16.gguf", tokenizer="models/base", prompt_format="chat_template", limit=24),
+    Backend(name="f16", kind="gguf", path="models/gguf/model-f16.gguf", tokenizer="models/merged"),
+    Backend(name="Q8_0", kind="gguf", path="models/gguf/model-Q8_0.gguf", tokenizer="models/merged"),
+    Backend(name="Q4_K_M", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged"),
+    Backend(name="Q4_K_M+grammar", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged", grammar=True),
+    Backend(name="merged-hf", kind="hf", path="models/merged", tokenizer="models/merged", limit=8),
+]
+
+
+class Params(StageParams):
+    eval_file: str = "data/nava_instruct_eval.jsonl"
+    meta_file: str = "data/split/eval_meta.jsonl"
+    train_metrics: str = "metrics/train.json"
+    samples_out: str = "metrics/eval_samples.jsonl"
+    metrics_out: str = "metrics/evaluate.json"
+    plots_dir: str = "plots"
+    seed: int = 1234
+    prompts_per_family: dict[Literal[FAMILIES], int] = {"prompt_to_code": 40, "code_to_explanation": 10, "fix": 5, "edit": 5}
+    max_new_tokens: int = Field(384, ge=1)
+    context: int = Field(2048, ge=256)
+    threads: int = Field(2, ge=1)
+    backends: list[Backend] = DEFAULT_BACKENDS
+
+
+def sample_prompts(params: Params) -> list[dict]:
+    """The eval examples to answer: a seeded sample per family, interleaved so any prefix is mixed."""
+    rows = read_jsonl(params.eval_file, required=FIELDS)
+    meta = read_jsonl(params.meta_file, required=("id", "family", "manifold", "level"))
+    if len(rows) != len(meta):
+        raise InputError(params.meta_file, f"{len(meta)} metadata lines for {len(rows)} eval examples in {params.eval_file}")
+    by_family = defaultdict(list)
+    for (_, example), (_, info) in zip(rows, meta):
+        by_family[info["family"]].append({**example, **info})
+    rng = random.Random(params.seed)
+    chosen = {family: rng.sample(by_family[family], min(count, len(by_family[family]))) for family, count in params.prompts_per_family.items()}
+    mixed = sorted(
+        ((index / len(examples), family, example) for family, examples in chosen.items() for index, example in enumerate(examples)),
+        key=lambda item: (item[0], FAMILIES.index(item[1])),
+    )
+    if not mixed:
+        raise InputError(params.eval_file, "no eval examples of the families asked for in prompts_per_family")
+    return [example for _, _, example in mixed]
+
+
+class GgufModel:
+    """A GGUF file answered through llama.cpp; prompts arrive as token ids, so nothing is re-tokenized."""
+
+    def __init__(self, backend: Backend, params: Params):
+        from llama_cpp import LlamaGrammar
+
+        from nava_instruct import llamacpp
+
+        self.llm = llamacpp.load(backend.path, n_ctx=params.context, n_threads=params.threads, seed=params.seed)
+        self.grammar = LlamaGrammar.from_string(nava.gbnf_grammar(), verbose=False) if backend.grammar else None
+
+    def answer(self, prompt_ids: list[int], max_tokens: int, code: bool) -> tuple[str, int, bool]:
+        self.llm.reset()
+        out = self.llm.create_completion(
+            prompt_ids, max_tokens=max_tokens, temperature=0.0, grammar=self.grammar if code else None
+        )
+        choice = out["choices"][0]
+        return choice["text"], out["usage"]["completion_tokens"], choice["finish_reason"] == "stop"
+
+
+class HfModel:
+    """The merged transformers model, greedy, for parity with its GGUF."""
+
+    def __init__(self, backend: Backend, params: Params):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch.set_num_threads(params.threads)
+        self.torch = torch
+        self.model = AutoModelForCausalLM.from_pretrained(backend.path, dtype=torch.float32).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(backend.path)
+
+    def answer(self, prompt_ids: list[int], max_tokens: int, code: bool) -> tuple[str, int, bool]:
+        eos = self.tokenizer.eos_token_id
+        with self.torch.no_grad():
+            out = self.model.generate(
+                self.torch.tensor([prompt_ids]), max_new_tokens=max_tokens, do_sample=False, eos_token_id=eos,
+                pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos,
+            )
+        new = out[0, len(prompt_ids):].tolist()
+        stopped = bool(new) and new[-1] == eos
+        return self.tokenizer.decode(new, skip_special_tokens=True), len(new), stopped
+
+
+def grade(example: dict, answer: str) -> dict:
+    if example["family"] in CODE_FAMILIES:
+        return scoring.score_code(answer, example["spec"])
+    return scoring.score_explanation(answer, example["spec"])
+
+
+def run_backend(backend: Backend, examples: list[dict], params: Params) -> list[dict]:
+    from transformers import AutoTokenizer
+
+    if backend.grammar:  # grammar-constrained decoding only makes sense where code is asked for
+        examples = [e for e in examples if e["family"] in CODE_FAMILIES]
+    examples = examples[: backend.limit]
+    tokenizer = AutoTokenizer.from_pretrained(backend.tokenizer)
+    model = (GgufModel if backend.kind == "gguf" else HfModel)(backend, params)
+    samples = []
+    for example in tqdm(examples, desc=f"evaluate {backend.name}", unit="prompt"):
+        prompt, _ = prompting.render(example, tokenizer, backend.prompt_format)
+        ids = prompting.prompt_ids(tokenizer, prompt)
+        started = time.perf_counter()
+        answer, tokens, stopped = model.answer(ids, params.max_new_tokens, example["family"] in CODE_FAMILIES)
+        seconds = time.perf_counter() - started
+        samples.append({
+            "backend": backend.name, "id": example["id"], "family": example["family"], "manifold": example["manifold"],
+            "level": example["level"], "prompt": prompt, "reference": example["output"], "answer": answer,
+            "tokens": tokens, "seconds": round(seconds, 4), "stopped_at_eos": stopped, "verdict": grade(example, answer),
+        })
+    return samples
+
+
+CODE_RATES = {"parsed": "parse_rate", "checked": "check_rate", "spec_match": "spec_match"}
+EXPLANATION_RATES = {"fact_recall": "fact_recall", "contains_code": "contains_code_rate"}
+
+
+def rates(samples: list[dict], names: dict[str, str]) -> dict:
+    """The mean of each verdict over ``samples``, under its metric name."""
+    if not samples:
+        return {"n": 0}
+    return {"n": len(samples), **{name: round(mean(float(s["verdict"][key]) for s in samples), 4) for key, name in names.items()}}
+
+
+def summarize(samples: list[dict]) -> dict:
+    """Metrics of one backend: code rates by family (and by manifold and level for prompt→code)."""
+    of = lambda family: [s for s in samples if s["family"] == family]
+    code = of("prompt_to_code")
+    breakdown = lambda key: {value: rates([s for s in code if s[key] == value], CODE_RATES) for value in sorted({s[key] for s in code})}
+    tokens = sum(s["tokens"] for s in samples)
+    seconds = sum(s["seconds"] for s in samples)
+    return {
+        "code": rates(code, CODE_RATES),
+        "code_by_manifold": breakdown("manifold"),
+        "code_by_level": breakdown("level"),
+        "fix": rates(of("fix"), CODE_RATES),
+        "edit": rates(of("edit"), CODE_RATES),
+        "explanation": rates(of("code_to_explanation"), EXPLANATION_RATES),
+        "stopped_at_eos": round(mean(s["stopped_at_eos"] for s in samples), 4),
+        "completion_tokens": tokens,
+        "tokens_per_s": round(tokens / seconds, 2) if seconds else 0.0,
+    }
+
+
+def loss_metrics(path: str) -> dict:
+    """Eval loss and perplexity before and after fine-tuning, as measured by stage ``train``."""
+    try:
+        train = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError(path, "train metrics not found (run the train stage)") from None
+    return {
+        name: {"eval_loss": round(train[key], 4), "perplexity": round(math.exp(train[key]), 3)}
+        for name, key in (("base", "eval_loss_before"), ("fine_tuned", "eval_loss_after"))
+    }
+
+
+def plot(metrics: dict, plots_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    backends = metrics["backends"]
+    names = list(backends)
+    written = []
+
+    def save(fig, path: Path):
+        fig.tight_layout()
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
+        plt.close(fig)
+        written.append(path)
+
+    def bars(ax, groups: list[str], series: dict[str, list[float]], title: str):
+        width = 0.8 / len(series)
+        for i, (label, values) in enumerate(series.items()):
+            xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(groups))]
+            ax.bar(xs, values, width, label=label)
+        ax.set_xticks(range(len(groups)), groups, rotation=20)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    rate = lambda section, key: [backends[n][section].get(key, 0.0) for n in names]
+    bars(axes[0], names, {"check rate": rate("code", "check_rate"), "spec match": rate("code", "spec_match")}, "Prompt → NAVA code, by backend")
+    bars(axes[1], names, {"fact recall": rate("explanation", "fact_recall"), "fix spec match": rate("fix", "spec_match"),
+                          "edit spec match": rate("edit", "spec_match")}, "Explanations, fixes and edits, by backend")
+    save(fig, plots_dir / "eval_backends.png")
+
+    compare = [n for n in ("base", "Q4_K_M") if n in backends]
+    manifolds = sorted({m for n in compare for m in backends[n]["code_by_manifold"]})
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    bars(ax, manifolds, {f"{n} spec match": [backends[n]["code_by_manifold"].get(m, {}).get("spec_match", 0.0) for m in manifolds] for n in compare},
+         "Prompt → NAVA code: spec match by manifold")
+    save(fig, plots_dir / "eval_manifolds.png")
+    return written
+
+
+def run(params: Params) -> dict:
+    examples = sample_prompts(params)
+    losses = loss_metrics(params.train_metrics)
+    samples, backends = [], {}
+    for backend in params.backends:
+        answered = run_backend(backend, examples, params)
+        samples += answered
+        backends[backend.name] = summarize(answered)
+        log.info("%s: code check %.2f, spec match %.2f, %.1f tokens/s", backend.name,
+                 backends[backend.name]["code"].get("check_rate", 0), backends[backend.name]["code"].get("spec_match", 0),
+                 backends[backend.name]["tokens_per_s"])
+    metrics = {"loss": losses, "prompts": len(examples), "backends": backends}
+    write_jsonl(params.samples_out, samples)
+    write_json(params.metrics_out, metrics)
+    pngs = plot(metrics, Path(params.plots_dir))
+    return {"metrics": metrics, "samples": params.samples_out, "plots": [str(p) for p in pngs]}

@@ -1,0 +1,45 @@
+"""Every stage run through the CLI leaves a record of the environment it ran in."""
+
+import json
+import sys
+
+from nava_instruct import provenance
+from nava_instruct.cli import main
+from nava_instruct.fileio import write_jsonl
+
+
+def test_environment_names_python_packages_and_locks(monkeypatch, tmp_path):
+    (tmp_path / "requirements.lock").write_text("lark==1.0\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    record = provenance.environment()
+    json.dumps(record)  # plain JSON
+    assert record["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert "lark" in record["packages"] and "nava-instruct" in record["packages"]
+    assert record["determinism_env"]["PYTHONHASHSEED"] == "0"
+    import hashlib
+
+    assert record["locks"] == {"requirements.lock": hashlib.sha256(b"lark==1.0\n").hexdigest()}
+
+
+def test_torch_state_is_reported_once_torch_is_loaded():
+    import torch
+
+    state = provenance.torch_state()
+    assert state["loaded"] and state["version"] == torch.__version__
+    assert state["threads"] == torch.get_num_threads()
+    assert state["deterministic_algorithms"] == torch.are_deterministic_algorithms_enabled()
+
+
+def test_stage_run_writes_provenance(monkeypatch, tmp_path):
+    from test_split import make_pool
+
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "pool.jsonl", make_pool(40))
+    (tmp_path / "params.yaml").write_text(
+        "split:\n  pool: pool.jsonl\n  extra_glob: none/*.jsonl\n  train_out: t.jsonl\n  eval_out: e.jsonl\n"
+        "  meta_dir: meta\n  report: report.json\n"
+    )
+    assert main(["split", "--params", "params.yaml"]) == 0
+    record = json.loads((tmp_path / "provenance" / "split.json").read_text())
+    assert record["packages"]["lark"] and record["python"]

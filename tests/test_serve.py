@@ -1,0 +1,175 @@
+"""``nava-instruct serve``: the real server in a subprocess on a loopback port, asked over real HTTP."""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+import torch
+from conftest import CONVERTER, tiny_examples
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from nava_instruct import convert
+from nava_instruct.cli import API_KEY_ENV, main
+from nava_instruct.nava.syntax import _SyntaxProblem, lark_parser
+from nava_instruct.prompting import prompt_ids, render
+from nava_instruct.serve import MAX_BODY_BYTES, running
+
+PROMPT = "### Instruction:\nWrite NAVA code from (0,0) to (3,4) on the plane.\n\n### Response:\n"
+
+
+def nava_prefix(text: str) -> bool:
+    """Whether ``text`` can be continued into a NAVA program: the parser takes each of its tokens,
+    except that the last line may end inside a token (a string, a number) or inside brackets."""
+    try:
+        for _ in lark_parser().parse_interactive(text).iter_parse():
+            pass
+    except UnexpectedToken:
+        return False
+    except UnexpectedCharacters as error:
+        return "\n" not in text[error.pos_in_stream :]
+    except _SyntaxProblem as error:
+        return "is never closed" in error.message
+    return True
+
+
+def call(url: str, body: bytes | dict | None = None, key: str | None = None) -> tuple[int, dict]:
+    """One HTTP request: GET without a body, else POST; returns the status and the JSON answer."""
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def gguf(tiny_smol_stages):
+    return tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf"
+
+
+@pytest.fixture(scope="module")
+def server(gguf):
+    with running(gguf) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def keyed_server(gguf):
+    with running(gguf, "--grammar", "nava", api_key="s3cret") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def eos_server(tiny_smol_model, tmp_path_factory):
+    """A model whose next token is always EOS: residual dimension 0 stays 1, and only EOS's row reads it."""
+    model = AutoModelForCausalLM.from_pretrained(tiny_smol_model)
+    with torch.no_grad():
+        model.model.embed_tokens.weight[:, 0] = 1
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight[0] = 0
+            layer.mlp.down_proj.weight[0] = 0
+        model.model.norm.weight.zero_()[0] = 1
+        model.lm_head.weight.zero_()[model.config.eos_token_id, 0] = 1
+    folder = tmp_path_factory.mktemp("eos")
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_smol_model).save_pretrained(folder)
+    convert.to_gguf_f16(folder, folder / "model-f16.gguf", CONVERTER, "eos")
+    with running(folder / "model-f16.gguf") as url:
+        yield url
+
+
+def test_health_and_models(server):
+    assert call(server + "/health") == (200, {"status": "ok", "model": "model-Q4_K_M"})
+    status, models = call(server + "/v1/models")
+    assert status == 200 and models["object"] == "list" and [m["id"] for m in models["data"]] == ["model-Q4_K_M"]
+
+
+def test_completion_has_the_openai_shape(server):
+    status, answer = call(server + "/v1/completions", {"model": "anything", "prompt": PROMPT, "max_tokens": 7, "n": 1})
+    assert status == 200 and answer["object"] == "text_completion" and answer["model"] == "model-Q4_K_M"
+    choice = answer["choices"][0]
+    assert isinstance(choice["text"], str) and choice["text"] and choice["finish_reason"] == "length"
+    usage = answer["usage"]
+    assert usage["completion_tokens"] == 7 and usage["total_tokens"] == usage["prompt_tokens"] + 7 > 7
+
+
+def test_chat_prompts_the_model_as_trained(server, tiny_smol_stages):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_smol_stages / "merged")
+    for example in tiny_examples(2):
+        prompt = render(example, tokenizer)[0]
+        message = {"role": "user", "content": example["instruction"], "input": example["input"]}
+        status, chat = call(server + "/v1/chat/completions", {"messages": [message], "max_tokens": 6})
+        _, completion = call(server + "/v1/completions", {"prompt": prompt, "max_tokens": 6})
+        assert status == 200 and chat["object"] == "chat.completion"
+        assert chat["choices"][0]["message"] == {"role": "assistant", "content": completion["choices"][0]["text"]}
+        assert chat["choices"][0]["finish_reason"] == "length"
+        assert chat["usage"] == completion["usage"] and chat["usage"]["prompt_tokens"] == len(prompt_ids(tokenizer, prompt))
+
+
+@pytest.mark.parametrize("path, body, status, message", [
+    ("/v1/completions", b'{"prompt": "x",', 400, "malformed JSON"),
+    ("/v1/completions", {"max_tokens": 3}, 400, "missing field 'prompt'"),
+    ("/v1/completions", {"prompt": ""}, 400, "field 'prompt': String should have at least 1 character"),
+    ("/v1/completions", {"prompt": PROMPT, "max_tokens": 300}, 400, "plus max_tokens (300) exceed the context of 256 tokens"),
+    ("/v1/completions", {"prompt": "x" * MAX_BODY_BYTES}, 413, f"request body over {MAX_BODY_BYTES} bytes"),
+    ("/v1/completions", {"prompt": PROMPT, "stream": True}, 400, "streaming is not supported"),
+    ("/v1/completions", {"prompt": PROMPT, "grammar": "json"}, 400, "field 'grammar'"),
+    ("/v1/chat/completions", {"messages": []}, 400, "field 'messages': List should have at least 1 item"),
+    ("/v1/chat/completions", {"messages": [{"content": "hi"}]}, 400, "missing field 'messages.0.role'"),
+    ("/v1/chat/completions", b"[1, 2]", 400, "request body: Input should be a valid dictionary"),
+    ("/v1/nothing", {}, 404, "Not Found"),
+])
+def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, path, body, status, message):
+    got, answer = call(server + path, body)
+    assert got == status and message in answer["error"]["message"], answer
+    assert call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 2})[0] == 200
+
+
+def test_grammar_field_constrains_decoding(server):
+    free = call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24})[1]["choices"][0]["text"]
+    nava = call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24, "grammar": "nava"})[1]["choices"][0]["text"]
+    assert nava_prefix(nava) and not nava_prefix(free)
+    assert nava_prefix("let x = f(a: [1, 2") and nava_prefix('let s = "a b') and not nava_prefix("let x = 1 2")
+
+
+def test_api_key_and_server_grammar(keyed_server, server):
+    assert call(keyed_server + "/health")[0] == 200  # liveness needs no key
+    for key in (None, "wrong"):
+        status, answer = call(keyed_server + "/v1/models", key=key)
+        assert status == 401 and "API key" in answer["error"]["message"]
+    assert call(keyed_server + "/v1/models", key="s3cret")[0] == 200
+
+    def text(url: str, **fields) -> str:
+        return call(url + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24, **fields}, key="s3cret")[1]["choices"][0]["text"]
+
+    assert text(keyed_server) == text(server, grammar="nava")  # --grammar nava is the default there
+    assert text(keyed_server, grammar="none") == text(server)
+
+
+def test_generation_stops_at_eos(eos_server):
+    status, answer = call(eos_server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8})
+    assert status == 200 and answer["choices"][0]["finish_reason"] == "stop"
+    assert answer["choices"][0]["text"] == "" and answer["usage"]["completion_tokens"] == 0
+
+
+def test_concurrent_requests_are_answered_one_at_a_time(server):
+    texts, threads = [], [threading.Thread(target=lambda: texts.append(call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8}))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(texts) == 6 and {status for status, _ in texts} == {200}
+    assert len({answer["choices"][0]["text"] for _, answer in texts}) == 1  # greedy: one shared context, no interference
+
+
+def test_a_non_loopback_address_needs_an_api_key(gguf, monkeypatch, capsys):
+    import uvicorn
+
+    monkeypatch.delenv(API_KEY_ENV, raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("the server must not start"))
+    assert main(["serve", "--model", str(gguf), "--host", "192.0.2.1"]) == 1
+    assert "reachable from other machines: set --api-key" in capsys.readouterr().err

@@ -1,0 +1,189 @@
+"""Stage ``train`` on a tiny Llama: determinism, exact resume after SIGKILL, two processes, bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from nava_instruct import train
+from nava_instruct.cli import main
+from nava_instruct.fileio import sha256_file
+
+BIN = Path(sys.executable).parent
+ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json", "training_info.json")
+CPU_BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def write_params(folder: Path, tiny_base, tiny_data, **overrides) -> Path:
+    """A params file whose train outputs all land in ``folder``."""
+    train_file, eval_file = tiny_data
+    section = {
+        "base_dir": str(tiny_base),
+        "train_file": str(train_file),
+        "eval_file": str(eval_file),
+        "adapter_dir": str(folder / "adapter"),
+        "checkpoint_dir": str(folder / "checkpoints"),
+        "metrics_file": str(folder / "metrics.json"),
+        "plots_dir": str(folder / "plots"),
+        "max_steps": 40,
+        "batch_size": 4,
+        "max_length": 128,
+        "lr": 0.01,
+        "eval_every": 10,
+        "checkpoint_every": 5,
+        "precision": "bf16" if CPU_BF16 else "fp32",
+    } | overrides
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump({"train": section}))
+    return path
+
+
+def train_cli(params: Path) -> None:
+    """The stage as a user runs it, in the params file's folder (the CLI writes provenance/ there)."""
+    done = subprocess.run([str(BIN / "nava-instruct"), "train", "--params", str(params)], cwd=params.parent, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {name: sha256_file(folder / "adapter" / name) for name in ADAPTER_FILES}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, tiny_base, tiny_data) -> Path:
+    """One uninterrupted run, the yardstick for determinism and resume."""
+    folder = tmp_path_factory.mktemp("reference")
+    train_cli(write_params(folder, tiny_base, tiny_data))
+    return folder
+
+
+def test_run_writes_adapter_metrics_and_plots(reference):
+    metrics = json.loads((reference / "metrics.json").read_text())
+    assert metrics["steps"] == 40 and metrics["resumed_from_step"] == 0 and metrics["train_examples"] == 48
+    assert metrics["eval_loss_after"] < metrics["eval_loss_before"]
+    assert metrics["train_tokens_per_s"] > 0 and metrics["peak_rss_mb"] > 0
+    config = json.loads((reference / "adapter" / "adapter_config.json").read_text())
+    assert config["target_modules"] == ["k_proj", "o_proj", "q_proj", "v_proj"]
+    info = json.loads((reference / "adapter" / "training_info.json").read_text())
+    assert info["determinism"]["use_deterministic_algorithms"] and info["processes"] == 1
+    train_rows = (reference / "plots" / "train_loss.tsv").read_text().splitlines()
+    assert train_rows[0] == "step\ttrain_loss" and len(train_rows) == 41
+    eval_steps = [int(row.split("\t")[0]) for row in (reference / "plots" / "eval_loss.tsv").read_text().splitlines()[1:]]
+    assert eval_steps == [0, 10, 20, 30, 40]
+    assert (reference / "plots" / "train_loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (reference / "checkpoints").exists()  # removed once the adapter is written
+
+
+def test_same_inputs_give_a_byte_identical_adapter(reference, tmp_path, tiny_base, tiny_data):
+    train_cli(write_params(tmp_path, tiny_base, tiny_data))
+    assert hashes(tmp_path) == hashes(reference)
+    other_seed = tmp_path / "seed"
+    train_cli(write_params(other_seed, tiny_base, tiny_data, seed=7))
+    assert hashes(other_seed)["adapter_model.safetensors"] != hashes(reference)["adapter_model.safetensors"]
+
+
+def test_killed_run_resumes_to_the_identical_adapter(reference, tmp_path, tiny_base, tiny_data):
+    params = write_params(tmp_path, tiny_base, tiny_data)
+    process = subprocess.Popen([str(BIN / "nava-instruct"), "train", "--params", str(params)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not any(path.suffix != ".tmp" for path in (tmp_path / "checkpoints").glob("step-*")):
+        assert process.poll() is None and time.monotonic() < deadline, "run ended before its first checkpoint"
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    assert not (tmp_path / "adapter").exists()
+    train_cli(params)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert 0 < metrics["resumed_from_step"] < 40
+    assert hashes(tmp_path) == hashes(reference)
+    assert (tmp_path / "plots" / "train_loss.tsv").read_text() == (reference / "plots" / "train_loss.tsv").read_text()
+
+
+def test_checkpoint_from_other_params_is_discarded(tmp_path, tiny_base, tiny_data):
+    stale = tmp_path / "checkpoints" / "step-00000005"
+    stale.mkdir(parents=True)
+    (stale / "state.json").write_text(json.dumps({"fingerprint": "other", "step": 5}))
+    train_cli(write_params(tmp_path, tiny_base, tiny_data, max_steps=4, checkpoint_every=0))
+    assert json.loads((tmp_path / "metrics.json").read_text())["resumed_from_step"] == 0
+
+
+@pytest.mark.slow
+def test_two_processes_with_accelerate_launch(tmp_path, tiny_base, tiny_data):
+    params = write_params(tmp_path, tiny_base, tiny_data, max_steps=6, grad_accum=2, eval_every=3, checkpoint_every=3, prompt_format="chat_template")
+    # `--multi_gpu` makes accelerate start the processes through torchrun; without CUDA they join over
+    # gloo on CPU. (`--cpu --num_processes 2` would start a single process unless MPI is installed.)
+    launch = [str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    result = subprocess.run([*launch, "-m", "nava_instruct.cli", "train", "--params", str(params)], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    info = json.loads((tmp_path / "adapter" / "training_info.json").read_text())
+    assert info["processes"] == 2 and info["distributed"] == "ddp" and info["prompt_format"] == "chat_template"
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").stat().st_size > 0
+
+
+def run_cli(params: Path, capsys) -> str:
+    """Run the stage in this process; it must fail with exit code 1 and end with one error line."""
+    assert main(["train", "--params", str(params)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()  # model loading may draw a progress bar first
+    assert lines[-1].startswith("error: ") and not any(line.startswith("error") for line in lines[:-1])
+    return lines[-1]
+
+
+@pytest.fixture
+def clean_state():
+    """In-process runs leave Accelerate's process state and torch's determinism flag behind."""
+    yield
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(True)
+    torch.use_deterministic_algorithms(False)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only refusals")
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"method": "qlora"}, "error: train.method: qlora needs a CUDA GPU"),
+        ({"precision": "fp16"}, "error: train.precision: fp16 needs a CUDA GPU"),
+    ],
+)
+def test_what_this_cpu_cannot_run_is_refused(tmp_path, tiny_base, tiny_data, capsys, overrides, expected):
+    assert run_cli(write_params(tmp_path, tiny_base, tiny_data, **overrides), capsys).startswith(expected)
+
+
+def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data, capsys, monkeypatch):
+    monkeypatch.setattr(train, "bf16_supported", lambda cuda: False)
+    err = run_cli(write_params(tmp_path, tiny_base, tiny_data, precision="bf16"), capsys)
+    assert err.startswith("error: train.precision: this") and "no native bf16" in err
+
+
+def test_missing_base_model(tmp_path, tiny_base, tiny_data, capsys):
+    err = run_cli(write_params(tmp_path, tmp_path / "nowhere", tiny_data), capsys)
+    assert err == f"error: {tmp_path / 'nowhere'}: base model not found: run `nava-instruct base` (or `dvc repro base`) first"
+
+
+def test_empty_dataset(tmp_path, tiny_base, tiny_data, capsys, clean_state):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    err = run_cli(write_params(tmp_path, tiny_base, (empty, tiny_data[1])), capsys)
+    assert err == f"error: {empty}: empty file: no records"
+
+
+def test_no_example_fits(tmp_path, tiny_base, tiny_data, capsys, clean_state):
+    err = run_cli(write_params(tmp_path, tiny_base, tiny_data, max_length=20), capsys)
+    assert err == f"error: {tiny_data[0]}: no example fits max_length=20: every response is too long"
+
+
+def test_out_of_memory_is_one_clear_line(tmp_path, tiny_base, tiny_data, capsys, monkeypatch, clean_state):
+    def exhausted(*args):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(train, "token_loss", exhausted)
+    err = run_cli(write_params(tmp_path, tiny_base, tiny_data), capsys)
+    assert err.startswith("error: train: out of memory at batch_size=4, max_length=128")
