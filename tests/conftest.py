@@ -127,12 +127,12 @@ def random_adapter(base_dir: Path, out: Path, method: str = "lora") -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_smol_stages(tiny_smol_model, tmp_path_factory) -> Path:
-    """A folder with ``base``, ``adapter``, ``merged`` and ``gguf`` (f16, Q4_K_M, Q8_0), as the pipeline writes them."""
+    """A folder with ``base``, ``adapter``, ``merged`` and ``gguf`` (f16, Q4_K_M, Q8_0, base-f16), as the pipeline writes them."""
     from nava_instruct import base, convert, merge
 
     root = tmp_path_factory.mktemp("smol-stages")
     base.run(base.Params(source="local", path=str(tiny_smol_model), out_dir=str(root / "base")))
     random_adapter(root / "base", root / "adapter")
     merge.run(merge.Params(base_dir=str(root / "base"), adapter_dir=str(root / "adapter"), out_dir=str(root / "merged")))
-    convert.run(convert.Params(merged_dir=str(root / "merged"), converter_dir=str(CONVERTER), out_dir=str(root / "gguf")))
+    convert.run(convert.Params(merged_dir=str(root / "merged"), base_dir=str(root / "base"), converter_dir=str(CONVERTER), out_dir=str(root / "gguf")))
     return root

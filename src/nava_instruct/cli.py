@@ -28,6 +28,7 @@ STAGES = {
     "merge": "merge the adapter into the float32 base and install the training prompt's chat template",
     "convert": "convert the merged model to GGUF f16 with llama.cpp's converter, then quantize it",
     "parity": "compare tokens, greedy output and logits of every GGUF file with transformers",
+    "evaluate": "score base, fine-tuned, quantized and grammar-constrained models on the eval prompts",
 }
 
 PROVENANCE_DIR = Path("provenance")  # one JSON per stage, beside its outputs

@@ -2,10 +2,12 @@
 
 Input: the merged transformers folder of stage ``merge``. Outputs in ``out_dir``:
 ``model-f16.gguf``, one ``model-<TYPE>.gguf`` per entry of ``quantizations`` and ``manifest.json``
-(the sha256 and size of every file, the source and the tools).
+(the sha256 and size of every file, the source and the tools). When ``base_dir`` is set, the base
+model before fine-tuning is converted too (``base-f16.gguf``), so evaluation can compare the two
+through the same llama.cpp.
 
 - HF -> GGUF f16 is llama.cpp's own ``convert_hf_to_gguf.py``, run as a subprocess from
-  ``converter_dir``: the copy vendored in the llama-cpp-python sdist pinned in
+  ``converter_dir`` (by default ``llama.cpp/`` in the running virtual environment): the copy vendored in the llama-cpp-python sdist pinned in
   requirements.lock, which ``make setup`` fetches, checks against the lock's sha256 and unpacks
   with its ``conversion/`` package and its ``gguf-py``. PYTHONPATH points at that gguf-py, so the
   converter writes the GGUF version the bundled llama.cpp reads, whatever gguf PyPI installed.
@@ -43,11 +45,15 @@ Quantization = Literal["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K_S",
 
 class Params(StageParams):
     merged_dir: str = "models/merged"
-    converter_dir: str = ".venv/llama.cpp"
+    base_dir: str | None = None  # also convert this base model (base-f16.gguf), for evaluation
+    converter_dir: str | None = None  # None: llama.cpp/ in the virtual environment `make setup` filled
     out_dir: str = "models/gguf"
     model_name: str = Field("nava-instruct", min_length=1)  # general.name in the GGUF metadata
     quantizations: list[Quantization] = Field(["Q4_K_M", "Q8_0"])
     threads: int = Field(0, ge=0)  # quantization threads; 0: one per core
+
+
+BASE_GGUF = "base-f16.gguf"
 
 
 def gguf_name(kind: str) -> str:
@@ -84,7 +90,8 @@ def quantize(source: Path, out: Path, kind: str, threads: int) -> None:
 
 
 def run(params: Params) -> dict:
-    merged, converter = Path(params.merged_dir), Path(params.converter_dir)
+    merged = Path(params.merged_dir)
+    converter = Path(params.converter_dir) if params.converter_dir else Path(sys.prefix) / "llama.cpp"
     if not (merged / "config.json").is_file():
         raise InputError(merged, "merged model not found: run `nava-instruct merge` (or `dvc repro merge`) first")
     if not (converter / CONVERTER).is_file():
@@ -96,6 +103,9 @@ def run(params: Params) -> dict:
         to_gguf_f16(merged, f16, converter, params.model_name)
         for kind in tqdm(params.quantizations, desc="quantize", unit="file"):
             quantize(f16, tmp / gguf_name(kind), kind, params.threads)
+        if params.base_dir:
+            log.info("converting the base model %s to GGUF f16", params.base_dir)
+            to_gguf_f16(Path(params.base_dir), tmp / BASE_GGUF, converter, params.model_name + "-base")
         files = {path.name: {"sha256": sha256_file(path), "bytes": path.stat().st_size} for path in sorted(tmp.glob("*.gguf"))}
         manifest = {
             "source": {"dir": str(merged), "merge_info_sha256": sha256_file(merged / MERGE_INFO) if (merged / MERGE_INFO).is_file() else None},

@@ -1,0 +1,93 @@
+"""Stage evaluate on the tiny model: every backend answers, is graded, and lands in metrics and plots."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from nava_instruct import evaluate, generate, split
+from nava_instruct.errors import InputError
+from nava_instruct.fileio import write_json
+
+PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1}
+
+
+@pytest.fixture(scope="module")
+def eval_split(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("eval-split")
+    mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.2, "edit": 0.2}
+    generate.run(generate.Params(size=300, mix=mix, output_dir=str(root / "generated")))
+    split.run(split.Params(
+        pool=str(root / "generated" / "examples.jsonl"), extra_glob=str(root / "none" / "*.jsonl"),
+        train_out=str(root / "train.jsonl"), eval_out=str(root / "eval.jsonl"), meta_dir=str(root / "meta"),
+        report=str(root / "report.json"),
+    ))
+    write_json(root / "train_metrics.json", {"eval_loss_before": 2.5, "eval_loss_after": 0.5})
+    return root
+
+
+def params_for(root: Path, stages: Path, out: Path, **overrides) -> evaluate.Params:
+    gguf, merged = stages / "gguf", str(stages / "merged")
+    backends = [
+        evaluate.Backend(name="base", kind="gguf", path=str(gguf / "base-f16.gguf"), tokenizer=str(stages / "base"), prompt_format="chat_template", limit=3),
+        evaluate.Backend(name="f16", kind="gguf", path=str(gguf / "model-f16.gguf"), tokenizer=merged),
+        evaluate.Backend(name="Q4_K_M+grammar", kind="gguf", path=str(gguf / "model-Q4_K_M.gguf"), tokenizer=merged, grammar=True),
+        evaluate.Backend(name="merged-hf", kind="hf", path=merged, tokenizer=merged, limit=2),
+    ]
+    values = dict(
+        eval_file=str(root / "eval.jsonl"), meta_file=str(root / "meta" / "eval_meta.jsonl"),
+        train_metrics=str(root / "train_metrics.json"), samples_out=str(out / "samples.jsonl"),
+        metrics_out=str(out / "metrics.json"), plots_dir=str(out / "plots"), prompts_per_family=PER_FAMILY,
+        max_new_tokens=24, context=1024, backends=backends,
+    )
+    return evaluate.Params(**{**values, **overrides})
+
+
+def test_sample_is_seeded_stratified_and_interleaved(eval_split, tmp_path):
+    params = params_for(eval_split, tmp_path, tmp_path)
+    first, again = evaluate.sample_prompts(params), evaluate.sample_prompts(params)
+    assert [e["id"] for e in first] == [e["id"] for e in again]
+    assert {f: sum(e["family"] == f for e in first) for f in PER_FAMILY} == PER_FAMILY
+    assert {e["family"] for e in first[:4]} >= {"prompt_to_code", "code_to_explanation", "fix", "edit"}
+    other = evaluate.sample_prompts(params.model_copy(update={"seed": 7}))
+    assert [e["id"] for e in other] != [e["id"] for e in first]
+
+
+def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
+    params = params_for(eval_split, tiny_smol_stages, tmp_path)
+    outputs = evaluate.run(params)
+    metrics = json.loads(Path(params.metrics_out).read_text())
+    assert metrics == outputs["metrics"]
+    assert set(metrics["backends"]) == {"base", "f16", "Q4_K_M+grammar", "merged-hf"}
+    assert metrics["loss"]["fine_tuned"] == {"eval_loss": 0.5, "perplexity": round(math.exp(0.5), 3)}
+    f16 = metrics["backends"]["f16"]
+    assert f16["code"]["n"] == 4 and f16["explanation"]["n"] == 2 and f16["fix"]["n"] == 1 and f16["edit"]["n"] == 1
+    assert set(f16["code"]) == {"n", "parse_rate", "check_rate", "spec_match"}
+    assert sum(v["n"] for v in f16["code_by_manifold"].values()) == 4
+    assert f16["tokens_per_s"] > 0 and f16["completion_tokens"] > 0
+
+    samples = [json.loads(line) for line in Path(params.samples_out).read_text().splitlines()]
+    by_backend = {name: [s for s in samples if s["backend"] == name] for name in metrics["backends"]}
+    assert len(by_backend["base"]) == 3 and len(by_backend["merged-hf"]) == 2 and len(by_backend["f16"]) == 8
+    assert all(s["family"] != "code_to_explanation" for s in by_backend["Q4_K_M+grammar"])
+    assert by_backend["base"][0]["prompt"].startswith("<|im_start|>")  # the base is asked in its own chat format
+    assert by_backend["f16"][0]["prompt"].endswith("### Response:\n")
+    for sample in samples:
+        assert sample["tokens"] <= 24 and set(sample["verdict"]) and sample["reference"]
+    # HF and GGUF f16 of one merged model answer the same prompts with the same greedy text
+    hf = {s["id"]: s["answer"] for s in by_backend["merged-hf"]}
+    assert all(s["answer"] == hf[s["id"]] for s in by_backend["f16"] if s["id"] in hf)
+    for png in outputs["plots"]:
+        assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_inputs_are_one_line_errors(eval_split, tiny_smol_stages, tmp_path):
+    missing_model = params_for(eval_split, tiny_smol_stages, tmp_path, backends=[
+        evaluate.Backend(name="f16", kind="gguf", path=str(tmp_path / "absent.gguf"), tokenizer=str(tiny_smol_stages / "merged"))
+    ])
+    with pytest.raises(InputError, match="absent.gguf: GGUF model not found"):
+        evaluate.run(missing_model)
+    with pytest.raises(InputError, match="train metrics not found"):
+        evaluate.run(params_for(eval_split, tiny_smol_stages, tmp_path, train_metrics=str(tmp_path / "none.json")))
+    assert not (tmp_path / "metrics.json").exists()
