@@ -16,6 +16,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
+# dvc.yaml's commands call `nava-instruct` from the virtual environment.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: setup repro test lock clean nix-tools
 
