@@ -54,6 +54,15 @@ def test_hub_source_with_a_pinned_sha_is_accepted():
     assert params.trust_remote_code is False
 
 
+def test_hub_source_without_the_model_is_one_line(tmp_path):
+    params = base.Params(source="hub", repo_id="nava-instruct/no-such-model", revision=SHA, out_dir=str(tmp_path / "base"))
+    with pytest.raises(InputError) as caught:
+        base.run(params)
+    message = str(caught.value)
+    assert message.startswith("nava-instruct/no-such-model: cannot load base model: ") and "HF_HUB_OFFLINE=0" in message
+    assert "\n" not in message and not (tmp_path / "base").exists()
+
+
 def test_missing_local_model_is_one_line(tmp_path, capsys):
     path = tmp_path / "params.yaml"
     path.write_text(f"base:\n  source: local\n  path: {tmp_path / 'nowhere'}\n  out_dir: {tmp_path / 'out'}\n")

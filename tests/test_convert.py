@@ -22,7 +22,7 @@ KINDS = ("f16", "Q4_K_M", "Q8_0")
 def test_writes_f16_and_quantized_files_with_a_manifest(tiny_smol_stages):
     gguf = tiny_smol_stages / "gguf"
     manifest = json.loads((gguf / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == sorted(convert.gguf_name(kind) for kind in KINDS)
+    assert sorted(manifest["files"]) == sorted([convert.BASE_GGUF, *(convert.gguf_name(kind) for kind in KINDS)])
     for name, file in manifest["files"].items():
         assert sha256_file(gguf / name) == file["sha256"]
     for kind in KINDS:  # llama.cpp's LLAMA_FTYPE numbers

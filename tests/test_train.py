@@ -70,7 +70,8 @@ def test_run_writes_adapter_metrics_and_plots(reference):
     assert metrics["eval_loss_after"] < metrics["eval_loss_before"]
     assert metrics["train_tokens_per_s"] > 0 and metrics["peak_rss_mb"] > 0
     config = json.loads((reference / "adapter" / "adapter_config.json").read_text())
-    assert config["target_modules"] == ["k_proj", "o_proj", "q_proj", "v_proj"]
+    default = train.Params().target_modules
+    assert config["target_modules"] == sorted(default) != default  # PEFT would write its set in hash order
     info = json.loads((reference / "adapter" / "training_info.json").read_text())
     assert info["determinism"]["use_deterministic_algorithms"] and info["processes"] == 1
     train_rows = (reference / "plots" / "train_loss.tsv").read_text().splitlines()

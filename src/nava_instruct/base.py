@@ -107,7 +107,8 @@ def run(params: Params) -> dict:
         model = AutoModelForCausalLM.from_pretrained(**kwargs, trust_remote_code=params.trust_remote_code)
         tokenizer = AutoTokenizer.from_pretrained(**kwargs, trust_remote_code=params.trust_remote_code)
     except (OSError, ValueError) as error:
-        raise InputError(where, f"cannot load base model: {str(error).strip().splitlines()[0]}") from None
+        hint = " (source hub needs the network, HF_HUB_OFFLINE=0, and HF_TOKEN for a gated model)" if params.source == "hub" else ""
+        raise InputError(where, f"cannot load base model: {str(error).strip().splitlines()[0]}{hint}") from None
     if params.source == "embedded":
         model.hf_quantizer.remove_quantization_config(model)  # the weights are plain float32 now
         split_digits(tokenizer)

@@ -52,12 +52,12 @@ class Backend(BaseModel):
 
 
 DEFAULT_BACKENDS = [
-    Backend(name="base", kind="gguf", path="models/gguf/base-f16.gguf", tokenizer="models/base", prompt_format="chat_template", limit=12),
+    Backend(name="base", kind="gguf", path="models/gguf/base-f16.gguf", tokenizer="models/base", prompt_format="chat_template", limit=8),
     Backend(name="f16", kind="gguf", path="models/gguf/model-f16.gguf", tokenizer="models/merged"),
-    Backend(name="Q8_0", kind="gguf", path="models/gguf/model-Q8_0.gguf", tokenizer="models/merged", limit=18),
+    Backend(name="Q8_0", kind="gguf", path="models/gguf/model-Q8_0.gguf", tokenizer="models/merged", limit=12),
     Backend(name="Q4_K_M", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged"),
     Backend(name="Q4_K_M+grammar", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged", grammar=True),
-    Backend(name="merged-hf", kind="hf", path="models/merged", tokenizer="models/merged", limit=4),
+    Backend(name="merged-hf", kind="hf", path="models/merged", tokenizer="models/merged", limit=3),
 ]
 
 
@@ -69,7 +69,7 @@ class Params(StageParams):
     metrics_out: str = "metrics/evaluate.json"
     plots_dir: str = "plots"
     seed: int = 1234
-    prompts_per_family: dict[Literal[FAMILIES], int] = {"prompt_to_code": 24, "code_to_explanation": 6, "fix": 3, "edit": 3}
+    prompts_per_family: dict[Literal[FAMILIES], int] = {"prompt_to_code": 20, "code_to_explanation": 4, "fix": 2, "edit": 2}
     max_new_tokens: int = Field(320, ge=1)
     context: int = Field(2048, ge=256)
     threads: int = Field(2, ge=1)
