@@ -482,7 +482,8 @@ def test_defaults_match_the_issue():
     assert params.mix == {"prompt_to_code": 0.65, "code_to_explanation": 0.25, "fix": 0.05, "edit": 0.05}
 
 
-def test_cli_runs_the_stage(tmp_path):
+def test_cli_runs_the_stage(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the CLI writes provenance/generate.json into the working directory
     path = tmp_path / "params.yaml"
     path.write_text(f"generate:\n  size: 40\n  output_dir: {tmp_path / 'cli'}\n")
     assert main(["generate", "--params", str(path)]) == 0
