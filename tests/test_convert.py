@@ -49,7 +49,10 @@ def test_gguf_carries_name_tokenizer_and_training_chat_template(tiny_smol_stages
 def test_same_input_gives_byte_identical_files(tiny_smol_stages, tmp_path):
     """Also from another folder: nothing of the path (the converter's default model name) gets in."""
     shutil.copytree(tiny_smol_stages / "merged", tmp_path / "elsewhere")
-    again = convert.run(convert.Params(merged_dir=str(tmp_path / "elsewhere"), converter_dir=str(CONVERTER), out_dir=str(tmp_path / "gguf")))
+    shutil.copytree(tiny_smol_stages / "base", tmp_path / "base-elsewhere")
+    again = convert.run(convert.Params(
+        merged_dir=str(tmp_path / "elsewhere"), base_dir=str(tmp_path / "base-elsewhere"), converter_dir=str(CONVERTER), out_dir=str(tmp_path / "gguf")
+    ))
     first = json.loads((tiny_smol_stages / "gguf" / "manifest.json").read_text())
     assert {name: file["sha256"] for name, file in again["files"].items()} == {name: file["sha256"] for name, file in first["files"].items()}
 

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 import yaml
@@ -90,13 +91,17 @@ def test_same_inputs_give_a_byte_identical_adapter(reference, tmp_path, tiny_bas
     assert hashes(other_seed)["adapter_model.safetensors"] != hashes(reference)["adapter_model.safetensors"]
 
 
+def wait_for_checkpoint(process: subprocess.Popen, folder: Path) -> None:
+    deadline = time.monotonic() + 120
+    while not any(path.suffix != ".tmp" for path in (folder / "checkpoints").glob("step-*")):
+        assert process.poll() is None and time.monotonic() < deadline, "run ended before its first checkpoint"
+        time.sleep(0.01)
+
+
 def test_killed_run_resumes_to_the_identical_adapter(reference, tmp_path, tiny_base, tiny_data):
     params = write_params(tmp_path, tiny_base, tiny_data)
     process = subprocess.Popen([str(BIN / "nava-instruct"), "train", "--params", str(params)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not any(path.suffix != ".tmp" for path in (tmp_path / "checkpoints").glob("step-*")):
-        assert process.poll() is None and time.monotonic() < deadline, "run ended before its first checkpoint"
-        time.sleep(0.01)
+    wait_for_checkpoint(process, tmp_path)
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
     assert not (tmp_path / "adapter").exists()
@@ -115,17 +120,38 @@ def test_checkpoint_from_other_params_is_discarded(tmp_path, tiny_base, tiny_dat
     assert json.loads((tmp_path / "metrics.json").read_text())["resumed_from_step"] == 0
 
 
-@pytest.mark.slow
-def test_two_processes_with_accelerate_launch(tmp_path, tiny_base, tiny_data):
-    params = write_params(tmp_path, tiny_base, tiny_data, max_steps=6, grad_accum=2, eval_every=3, checkpoint_every=3, prompt_format="chat_template")
-    # `--multi_gpu` makes accelerate start the processes through torchrun; without CUDA they join over
-    # gloo on CPU. (`--cpu --num_processes 2` would start a single process unless MPI is installed.)
+def launch_two_processes(folder: Path, tiny_base, tiny_data) -> subprocess.Popen:
+    """The stage under ``accelerate launch`` with 2 CPU processes (DDP over gloo), in its own session.
+
+    ``--multi_gpu`` makes accelerate start the processes through torchrun; without CUDA they join
+    over gloo on the CPU. (``--cpu --num_processes 2`` would start one process unless MPI is installed.)
+    """
+    params = write_params(folder, tiny_base, tiny_data, max_steps=24, grad_accum=2, eval_every=8, checkpoint_every=4, prompt_format="chat_template")
     launch = [str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
-    result = subprocess.run([*launch, "-m", "nava_instruct.cli", "train", "--params", str(params)], cwd=tmp_path, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[-3000:]
-    info = json.loads((tmp_path / "adapter" / "training_info.json").read_text())
+    command = [*launch, "-m", "nava_instruct.cli", "train", "--params", str(params)]
+    log = (folder / "launch.log").open("a")
+    return subprocess.Popen(command, cwd=folder, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, stdout=log, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.slow
+def test_two_processes_train_and_resume_exactly(tmp_path, tiny_base, tiny_data):
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    for folder in (whole, killed):
+        folder.mkdir()
+    assert launch_two_processes(whole, tiny_base, tiny_data).wait() == 0, (whole / "launch.log").read_text()[-3000:]
+    info = json.loads((whole / "adapter" / "training_info.json").read_text())
     assert info["processes"] == 2 and info["distributed"] == "ddp" and info["prompt_format"] == "chat_template"
-    assert (tmp_path / "adapter" / "adapter_model.safetensors").stat().st_size > 0
+
+    process = launch_two_processes(killed, tiny_base, tiny_data)
+    wait_for_checkpoint(process, killed)
+    launcher = psutil.Process(process.pid)
+    for each in [launcher, *launcher.children(recursive=True)]:  # the launcher, torchrun and both workers
+        each.kill()
+    process.wait()
+    assert not (killed / "adapter").exists()
+    assert launch_two_processes(killed, tiny_base, tiny_data).wait() == 0, (killed / "launch.log").read_text()[-3000:]
+    assert 0 < json.loads((killed / "metrics.json").read_text())["resumed_from_step"] < 24
+    assert hashes(killed) == hashes(whole)
 
 
 def run_cli(params: Path, capsys) -> str:
