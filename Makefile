@@ -32,6 +32,8 @@ $(INSTALLED): $(PY_LOCK) requirements-nodeps.lock pyproject.toml $(CONVERTER)
 
 repro: setup
 	$(BIN)/dvc repro
+	@echo "Pipeline done. Serve the fine-tuned model (OpenAI-compatible, http://127.0.0.1:8080):"
+	@echo "  $(BIN)/nava-instruct serve --model models/gguf/model-Q4_K_M.gguf"
 
 test: setup nix-tools
 	$(BIN)/python -m pytest -q
