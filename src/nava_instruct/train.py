@@ -120,13 +120,13 @@ class Params(StageParams):
     weight_decay: float = Field(0.0, ge=0)
     max_grad_norm: float = Field(1.0, gt=0)
     epochs: int = Field(1, ge=1)
-    max_steps: int | None = Field(40, ge=1)  # optimizer steps, cycling through epochs as needed; None: run `epochs` epochs
+    max_steps: int | None = Field(50, ge=1)  # optimizer steps, cycling through epochs as needed; None: run `epochs` epochs
     batch_size: int = Field(4, ge=1)  # per process; the effective batch is batch_size × grad_accum × processes
     grad_accum: int = Field(2, ge=1)
     max_length: int = Field(1024, gt=MIN_PROMPT_TOKENS)
     seed: int = 1234
-    eval_examples: int | None = Field(64, ge=1)  # the first N of eval_file (in file order); None: all of them
-    eval_every: int = Field(20, ge=0)  # 0: only before and after training
+    eval_examples: int | None = Field(96, ge=1)  # the first N of eval_file (in file order); None: all of them
+    eval_every: int = Field(25, ge=0)  # 0: only before and after training
     checkpoint_every: int = Field(10, ge=0)  # 0: no checkpoints, no resume
     precision: Literal["fp32", "bf16", "fp16"] = "bf16"  # the frozen base's weights and the compute; the adapter stays float32
     prompt_format: PromptFormat = "instruction"
