@@ -13,6 +13,7 @@ import math
 import re
 
 from nava_instruct import nava
+from nava_instruct.nava.diagnostics import errors
 
 FENCE = re.compile(r"```[a-zA-Z]*\n(.*?)(?:```|$)", re.DOTALL)
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE]-?\d+)?")
@@ -55,7 +56,7 @@ def score_code(answer: str, reference_spec: dict) -> dict[str, bool]:
         nava.format_source(code)
     except nava.NavaError:
         return {"parsed": False, "checked": False, "spec_match": False}
-    if any(d.severity == "error" for d in nava.check(code)):
+    if errors(nava.check(code)):
         return {"parsed": True, "checked": False, "spec_match": False}
     problems = nava.extract_spec(code)["problems"]
     match = len(problems) == 1 and nava.spec_difference(problems[0], reference_spec) is None

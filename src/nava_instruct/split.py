@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import Field
 
 from nava_instruct import nava
+from nava_instruct.nava.diagnostics import errors
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import read_jsonl, write_json, write_jsonl
 from nava_instruct.params import StageParams
@@ -69,10 +70,10 @@ def looks_like_nava(text: str) -> bool:
 
 
 def _nava_error(source: str, path: Path, line: int, field: str) -> InputError | None:
-    errors = [d for d in nava.check(source, "<" + field + ">") if d.severity == "error"]
-    if not errors:
+    found = errors(nava.check(source, "<" + field + ">"))
+    if not found:
         return None
-    first = errors[0]
+    first = found[0]
     return InputError(path, f"invalid NAVA at {first.line}:{first.col}: {first.message}", line=line, field=field)
 
 

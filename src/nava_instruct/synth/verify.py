@@ -7,6 +7,7 @@ A failed check is a bug in the generator (or the toolkit), never a sample to ski
 from __future__ import annotations
 
 from nava_instruct import nava
+from nava_instruct.nava.diagnostics import errors as only_errors
 
 FILENAME = "program.nava"
 
@@ -16,7 +17,7 @@ class GeneratorBug(AssertionError):
 
 
 def errors(source: str) -> list:
-    return [d for d in nava.check(source, FILENAME) if d.severity == "error"]
+    return only_errors(nava.check(source, FILENAME))
 
 
 def canonical(source: str, problem: dict) -> tuple[str, dict]:
