@@ -19,7 +19,7 @@ export MPLBACKEND := Agg
 # dvc.yaml's commands call `nava-instruct` from the virtual environment.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test lock clean nix-tools
+.PHONY: setup repro test lock clean nix-tools sign verify audit
 
 setup: $(INSTALLED)
 
@@ -34,6 +34,18 @@ repro: setup
 	$(BIN)/dvc repro
 	@echo "Pipeline done. Serve the fine-tuned model (OpenAI-compatible, http://127.0.0.1:8080):"
 	@echo "  $(BIN)/nava-instruct serve --model models/gguf/model-Q4_K_M.gguf"
+
+# Publisher: sign the released artifacts with $$NAVA_SIGNING_KEY (default ~/.config/nava-instruct/signing-key.pem,
+# created if missing). Anyone: check signatures and dvc.lock hashes; rebuild a commit and compare (REV=...).
+sign: setup
+	$(BIN)/nava-instruct sign
+
+verify: setup
+	$(BIN)/nava-instruct verify
+
+REV ?= HEAD
+audit: setup
+	$(BIN)/nava-instruct audit --rev $(REV) --out audit
 
 test: setup nix-tools
 	$(BIN)/python -m pytest -q

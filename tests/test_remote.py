@@ -218,3 +218,32 @@ def test_s3_without_verify_would_let_the_corruption_through(s3, s3_server, tmp_p
     scratch.wipe()
     scratch.dvc("pull", "-q")
     assert scratch.read(MODEL) == corrupt(contents[MODEL])
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_unreachable_remote_fails_loudly_and_leaves_the_workspace(s3, tmp_path, kind):
+    _, bucket, env = s3
+    scratch = Scratch(tmp_path, {**env, "AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"})
+    if kind == "local":
+        scratch.set_remote(str(tmp_path / "unmounted-disk" / "dvc-store"))
+    else:
+        scratch.set_remote(f"s3://{bucket}/dvc-store", endpointurl=f"http://127.0.0.1:{closed_port()}")
+    contents = scratch.make_outputs()
+    shutil.rmtree(scratch.root / ".dvc" / "cache")
+    (scratch.root / MODEL).write_bytes(b"my local edit")
+
+    done = scratch.dvc("pull", check=False)
+    message = done.stdout + done.stderr
+    assert done.returncode != 0, message
+    assert "ERROR" in message and ("failed to pull" in message or "unable to" in message.lower()), message
+    assert scratch.read(MODEL) == b"my local edit"
+    assert scratch.read(OUTPUTS[0]) == contents[OUTPUTS[0]]

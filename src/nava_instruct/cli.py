@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from nava_instruct import provenance
+from nava_instruct import provenance, signing
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_json
 from nava_instruct.nava import cli as nava_cli
@@ -29,6 +29,7 @@ STAGES = {
     "convert": "convert the merged model to GGUF f16 with llama.cpp's converter, then quantize it",
     "parity": "compare tokens, greedy output and logits of every GGUF file with transformers",
     "evaluate": "score base, fine-tuned, quantized and grammar-constrained models on the eval prompts",
+    "release": "write the in-toto statement (SLSA provenance) of the released artifacts",
 }
 
 PROVENANCE_DIR = Path("provenance")  # one JSON per stage, beside its outputs
@@ -69,6 +70,49 @@ def add_serve_parser(commands) -> None:
     parser.set_defaults(handler=serve)
 
 
+def sign(args: argparse.Namespace) -> int:
+    signing.sign(args.key)
+    return 0
+
+
+def verify(args: argparse.Namespace) -> int:
+    from nava_instruct import verify
+
+    return verify.run(args.lock, args.public_key, args.signatures, not args.no_signatures, args.report)
+
+
+def audit(args: argparse.Namespace) -> int:
+    from nava_instruct import audit
+
+    return audit.run(args.repo, args.rev, args.out, args.keep)
+
+
+def add_release_parsers(commands) -> None:
+    """``sign``, ``verify`` and ``audit``: what a publisher and an auditor run (README, "Auditing a model")."""
+    summary = "sign the released artifacts with a local key (OpenSSF model-signing format)"
+    parser = commands.add_parser("sign", help=summary, description=summary)
+    parser.add_argument("--key", type=Path, default=signing.private_key_path(),
+                        help=f"PEM private key, created if missing (default: ${signing.PRIVATE_KEY_ENV} or %(default)s)")
+    parser.set_defaults(handler=sign)
+
+    summary = "check the signatures and re-hash every DVC input and output against dvc.lock"
+    parser = commands.add_parser("verify", help=summary, description=summary)
+    parser.add_argument("--lock", default="dvc.lock", help="the lock to check against (default: %(default)s)")
+    parser.add_argument("--public-key", default=signing.PUBLIC_KEY, help="default: %(default)s")
+    parser.add_argument("--signatures", default=signing.SIGNATURE_DIR, help="folder of .sig files (default: %(default)s)")
+    parser.add_argument("--no-signatures", action="store_true", help="only compare the files with dvc.lock")
+    parser.add_argument("--report", help="also write the result as JSON here")
+    parser.set_defaults(handler=verify)
+
+    summary = "rebuild a commit in a clean clone (dvc repro --force, no run cache) and compare every output with its dvc.lock"
+    parser = commands.add_parser("audit", help=summary, description=summary)
+    parser.add_argument("--repo", default=".", help="git repository (default: %(default)s)")
+    parser.add_argument("--rev", default="HEAD", help="commit, tag or branch to audit (default: %(default)s)")
+    parser.add_argument("--out", default="audit", help="folder for audit.json and audit.md (default: %(default)s)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary clone for inspection")
+    parser.set_defaults(handler=audit)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nava-instruct", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -79,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         stage.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
         stage.set_defaults(handler=lambda args, name=name: run_stage(name, args.params))
     add_serve_parser(commands)
+    add_release_parsers(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

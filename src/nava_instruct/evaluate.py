@@ -56,7 +56,7 @@ DEFAULT_BACKENDS = [
     Backend(name="f16", kind="gguf", path="models/gguf/model-f16.gguf", tokenizer="models/merged"),
     Backend(name="Q8_0", kind="gguf", path="models/gguf/model-Q8_0.gguf", tokenizer="models/merged", limit=12),
     Backend(name="Q4_K_M", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged"),
-    Backend(name="Q4_K_M+grammar", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged", grammar=True),
+    Backend(name="Q4_K_M+grammar", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged", grammar=True, limit=14),
     Backend(name="merged-hf", kind="hf", path="models/merged", tokenizer="models/merged", limit=3),
 ]
 

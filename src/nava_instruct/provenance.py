@@ -67,6 +67,29 @@ def container() -> dict:
     }
 
 
+# Instruction sets that change which matrix kernels torch and llama.cpp run, hence the low bits of results.
+CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile", "fma", "f16c")
+
+
+def cpu() -> dict:
+    """The CPU model and the instruction sets among CPU_FEATURES it has (Linux; None elsewhere)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {"model": None, "features": None}
+    fields = dict(line.split(":", 1) for line in info.splitlines()[:40] if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name"), "features": [name for name in CPU_FEATURES if name in flags]}
+
+
+def builder_id(environment: dict) -> str:
+    """Who built it, as SLSA wants it: the container image or Nix store path, else this host's platform."""
+    place = environment["container"]
+    where = place["image"] or place["nix_store_path"] or f"{environment['platform']}/{environment['machine']}"
+    return f"urn:nava-instruct:builder:{where}"
+
+
 def environment() -> dict:
     packages = {dist.metadata["Name"].lower(): dist.version for dist in importlib.metadata.distributions()}
     return {
@@ -75,6 +98,7 @@ def environment() -> dict:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        "cpu": cpu(),
         "packages": dict(sorted(packages.items())),
         "torch": torch_state(),
         "container": container(),

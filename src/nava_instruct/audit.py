@@ -1,0 +1,187 @@
+"""``nava-instruct audit``: rebuild a commit's pipeline from scratch and compare it with its ``dvc.lock``.
+
+1. Clone the repository into a temporary folder and check out the commit (the workspace the
+   command runs from is never touched).
+2. Check that the commit's ``dvc.lock`` describes the commit's own inputs (code, locks, params);
+   if it does not, the lock was not produced from this commit and nothing is rebuilt.
+3. Run ``dvc repro --force --no-run-cache`` there with this environment's Python and tools, the
+   clone's own code first on the import path.
+4. Hash every output recorded in the commit's lock (``verify``). Cached outputs (datasets,
+   models) are the artifacts and must match bit for bit; uncached ones (metrics, plots, provenance
+   records) carry timings and are listed for information.
+5. Write ``audit.json`` and ``audit.md``: match or mismatch per output and, for each stage whose
+   artifacts differ, how the environment it ran in now differs from the one recorded at the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from nava_instruct import verify
+from nava_instruct.errors import InputError
+from nava_instruct.fileio import write_json, write_text
+
+log = logging.getLogger(__name__)
+
+# What `make repro` sets for every stage (Makefile), so the rebuild runs under the same settings.
+REPRO_ENV = {"PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
+ENVIRONMENT_KEYS = ("python", "implementation", "platform", "machine", "cpu_count", "cpu", "packages", "torch", "container", "determinism_env", "locks")
+
+
+def git(*args: str, cwd: Path) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InputError(cwd, f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}")
+    return done.stdout
+
+
+def resolve_commit(repo: Path, rev: str) -> str:
+    if not (repo / ".git").exists():
+        raise InputError(repo, "not a git repository")
+    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=repo, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InputError(repo, f"unknown revision '{rev}'")
+    return done.stdout.strip()
+
+
+def uncached_outputs(dvc_yaml: Path) -> set[str]:
+    """Outputs, metrics and plots that dvc.yaml declares with ``cache: false``."""
+    stages = (yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages", {})
+    paths = set()
+    for body in stages.values():
+        for kind in ("outs", "metrics", "plots"):
+            for entry in body.get(kind, []):
+                if isinstance(entry, dict):
+                    paths.update(path for path, options in entry.items() if isinstance(options, dict) and options.get("cache") is False)
+    return paths
+
+
+def flatten(value: object, prefix: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in flatten(item, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): value}
+
+
+def environment_diff(recorded: dict, now: dict) -> list[dict]:
+    """The environment keys (packages, torch, threads, ...) whose values differ between two provenance records."""
+    before = flatten({key: recorded.get(key) for key in ENVIRONMENT_KEYS})
+    after = flatten({key: now.get(key) for key in ENVIRONMENT_KEYS})
+    return [{"key": key, "recorded": before.get(key), "audit": after.get(key)} for key in sorted(before.keys() | after.keys()) if before.get(key) != after.get(key)]
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def reproduce(clone: Path, log_file: Path) -> tuple[int, float]:
+    """``dvc repro --force --no-run-cache`` in ``clone`` with this interpreter's tools; returns (exit status, seconds)."""
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": f"{clone / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}".rstrip(os.pathsep),
+        "DVC_NO_ANALYTICS": "1",
+        **REPRO_ENV,
+    }
+    started = time.perf_counter()
+    with open(log_file, "w", encoding="utf-8") as out:
+        done = subprocess.run([str(bin_dir / "dvc"), "repro", "--force", "--no-run-cache"], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return done.returncode, time.perf_counter() - started
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"# Audit of {report['commit']}",
+        "",
+        f"- Verdict: **{report['verdict']}**",
+        f"- Rebuilt with `dvc repro --force --no-run-cache` in a clean clone, in {report['repro_seconds']:.0f} s (exit status {report['repro_exit']})",
+        f"- Artifacts (cached outputs, must match bit for bit): {report['artifacts_matched']} of {report['artifacts_total']} match",
+        f"- Reports (uncached outputs: metrics, plots, provenance; may carry timings): {report['reports_matched']} of {report['reports_total']} match",
+        "",
+        "| status | kind | output | stage | dvc.lock md5 | rebuilt md5 |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {r['status']} | {r['kind']} | `{r['path']}` | {r['stage']} | `{r['expected']}` | `{r['actual']}` |" for r in report["outputs"]]
+    for stage, diffs in report["environment_differences"].items():
+        lines += ["", f"## Environment differences, stage `{stage}`", ""]
+        if not diffs:
+            lines.append("None: the environment matches the recorded one, so it does not explain the difference (a tampered artifact, or a step that is not deterministic).")
+            continue
+        lines += ["| key | recorded at the commit | this audit |", "|---|---|---|"]
+        lines += [f"| `{d['key']}` | `{d['recorded']}` | `{d['audit']}` |" for d in diffs]
+    if report["inputs_checked"]:
+        lines += ["", f"Inputs: all {report['inputs_checked']} recorded inputs and params of the commit match its dvc.lock."]
+    return "\n".join(lines) + "\n"
+
+
+def show(repo: Path, commit: str, path: str) -> str | None:
+    """The text of ``path`` at ``commit``, or None if the commit has no such file."""
+    done = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=repo, capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool = False) -> int:
+    repo_path = Path(repo).resolve()
+    commit = resolve_commit(repo_path, rev)
+    lock_text = show(repo_path, commit, "dvc.lock")
+    if lock_text is None:
+        raise InputError(repo_path / "dvc.lock", f"commit {commit[:12]} has no dvc.lock to audit against")
+    stages = verify.parse_lock(lock_text, f"{commit[:12]}:dvc.lock")
+    workdir = Path(tempfile.mkdtemp(prefix="nava-audit-"))
+    clone = workdir / "clone"
+    try:
+        git("clone", "--quiet", "--no-checkout", str(repo_path), str(clone), cwd=workdir)
+        git("checkout", "--quiet", "--detach", commit, cwd=clone)
+        inputs = verify.check_inputs(stages, clone)
+        if stale := verify.failed(inputs):
+            names = ", ".join(f"{row['path']} ({row['status']})" for row in stale[:5])
+            raise InputError(f"{commit[:12]}:dvc.lock", f"does not match the commit's inputs, so it was not produced from this commit: {names}")
+        log.info("rebuilding %s in %s (log: %s)", commit[:12], clone, workdir / "repro.log")
+        exit_status, seconds = reproduce(clone, workdir / "repro.log")
+        uncached = uncached_outputs(clone / "dvc.yaml")
+        outputs = [{**row, "kind": "report" if row["path"] in uncached else "artifact"} for row in verify.check_outputs(stages, clone)]
+        artifacts = [row for row in outputs if row["kind"] == "artifact"]
+        reports = [row for row in outputs if row["kind"] == "report"]
+        recorded_environment = lambda stage: json.loads(show(repo_path, commit, f"provenance/{stage}.json") or "{}")
+        report = {
+            "commit": commit,
+            "verdict": "REPRODUCED" if exit_status == 0 and not verify.failed(artifacts) else "NOT REPRODUCED",
+            "repro_exit": exit_status,
+            "repro_seconds": round(seconds, 1),
+            "artifacts_total": len(artifacts),
+            "artifacts_matched": len(artifacts) - len(verify.failed(artifacts)),
+            "reports_total": len(reports),
+            "reports_matched": len(reports) - len(verify.failed(reports)),
+            "inputs_checked": len(inputs),
+            "outputs": outputs,
+            "environment_differences": {
+                stage: environment_diff(recorded_environment(stage), read_json(clone / "provenance" / f"{stage}.json"))
+                for stage in sorted({row["stage"] for row in verify.failed(artifacts)})
+            },
+        }
+        if exit_status != 0:
+            report["repro_log_tail"] = (workdir / "repro.log").read_text(encoding="utf-8", errors="replace")[-4000:]
+    finally:
+        if keep:
+            log.info("kept the clone: %s", clone)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    out = Path(out_dir)
+    write_json(out / "audit.json", report)
+    write_text(out / "audit.md", markdown(report))
+    print(markdown(report))
+    log.info("%s: %s (%s, %s)", commit[:12], report["verdict"], out / "audit.json", out / "audit.md")
+    return 0 if report["verdict"] == "REPRODUCED" else 1

@@ -1,0 +1,141 @@
+"""``nava-instruct verify``: are the files in this checkout the ones ``dvc.lock`` and the signatures name?
+
+Every output and input path recorded in ``dvc.lock`` is hashed afresh, the way DVC hashes them
+(md5 of a file; for a folder, md5 of the sorted JSON list of its files' md5s, suffixed ``.dir``),
+without DVC's cache of earlier hashes, which trusts modification times. Recorded param values are
+compared with the params file. Then every signature in ``release/signatures`` is checked against
+the public key. Each row is OK, MISMATCH or MISSING; anything but OK makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import yaml
+
+from nava_instruct import signing
+from nava_instruct.errors import InputError
+from nava_instruct.fileio import write_json
+
+log = logging.getLogger(__name__)
+
+LOCK = "dvc.lock"
+
+
+def md5_file(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dvc_md5(path: Path) -> str | None:
+    """DVC's md5 of ``path`` (a folder's ends in ``.dir``), or None if it does not exist."""
+    if path.is_file():
+        return md5_file(path)
+    if not path.is_dir():
+        return None
+    entries = [{"md5": md5_file(file), "relpath": file.relative_to(path).as_posix()} for file in path.rglob("*") if file.is_file()]
+    listing = json.dumps(sorted(entries, key=lambda entry: entry["relpath"]), sort_keys=True)
+    return hashlib.md5(listing.encode("utf-8")).hexdigest() + ".dir"
+
+
+def read_lock(path: str | Path) -> dict:
+    """The stages of a dvc.lock, or an InputError naming the file (and line) that is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "not found: run `dvc repro` to create it") from None
+    return parse_lock(text, path)
+
+
+def parse_lock(text: str, origin: str | Path) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InputError(origin, f"invalid YAML: {getattr(error, 'problem', error)}", line=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict) or not isinstance(data.get("stages"), dict):
+        raise InputError(origin, "not a dvc.lock: no 'stages' mapping", field="stages")
+    for stage, body in data["stages"].items():
+        for kind in ("deps", "outs"):
+            for index, entry in enumerate(body.get(kind, [])):
+                if not isinstance(entry, dict) or "path" not in entry or "md5" not in entry:
+                    raise InputError(origin, "each entry needs 'path' and 'md5'", field=f"stages.{stage}.{kind}[{index}]")
+    return data["stages"]
+
+
+def recorded(stages: dict, kind: str) -> dict[str, tuple[str, str]]:
+    """path -> (md5, stage) for every ``kind`` ('deps' or 'outs') entry of the lock."""
+    return {entry["path"]: (entry["md5"], stage) for stage, body in stages.items() for entry in body.get(kind, [])}
+
+
+def compare(path: str, expected: str, root: Path, check: str, stage: str) -> dict:
+    actual = dvc_md5(root / path)
+    status = "MISSING" if actual is None else "OK" if actual == expected else "MISMATCH"
+    return {"check": check, "path": path, "stage": stage, "status": status, "expected": expected, "actual": actual}
+
+
+def check_outputs(stages: dict, root: Path = Path(".")) -> list[dict]:
+    return [compare(path, md5, root, "output", stage) for path, (md5, stage) in recorded(stages, "outs").items()]
+
+
+def lookup(data: dict, dotted: str):
+    """The value at a dvc.yaml params key such as ``train`` or ``train.lr``; None if absent."""
+    for part in dotted.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def check_inputs(stages: dict, root: Path = Path(".")) -> list[dict]:
+    """Dependencies no stage produces (code, locks, extra data) and the recorded param values."""
+    outputs = recorded(stages, "outs")
+    rows = [compare(path, md5, root, "input", stage) for path, (md5, stage) in recorded(stages, "deps").items() if path not in outputs]
+    files: dict[str, dict] = {}
+    for stage, body in stages.items():
+        for params_file, values in body.get("params", {}).items():
+            if params_file not in files:
+                try:
+                    files[params_file] = yaml.safe_load((root / params_file).read_text(encoding="utf-8")) or {}
+                except FileNotFoundError:
+                    files[params_file] = {}
+            for key, value in values.items():
+                actual = lookup(files[params_file], key)
+                status = "MISSING" if actual is None else "OK" if actual == value else "MISMATCH"
+                rows.append({"check": "param", "path": f"{params_file}:{key}", "stage": stage, "status": status,
+                             "expected": json.dumps(value, sort_keys=True)[:200], "actual": json.dumps(actual, sort_keys=True)[:200]})
+    return rows
+
+
+def failed(rows: list[dict]) -> list[dict]:
+    return [row for row in rows if row["status"] != "OK"]
+
+
+def table(rows: list[dict]) -> str:
+    width = max(len(row["path"]) for row in rows)
+    return "\n".join(f"{row['status']:<8}  {row['check']:<9}  {row['path']:<{width}}  {row.get('detail', '')}".rstrip() for row in rows)
+
+
+def run(lock: str = LOCK, public_key: str = signing.PUBLIC_KEY, signature_dir: str = signing.SIGNATURE_DIR,
+        signatures: bool = True, report: str | None = None) -> int:
+    stages = read_lock(lock)
+    root = Path(lock).parent
+    rows = check_inputs(stages, root) + check_outputs(stages, root)
+    if signatures:
+        rows += signing.check(Path(public_key), Path(signature_dir))
+    print(table(rows))
+    bad = failed(rows)
+    if report:
+        write_json(report, {"lock": str(lock), "ok": not bad, "rows": rows})
+    if bad:
+        log.error("%d of %d checks failed: %s", len(bad), len(rows), ", ".join(sorted({row["path"] for row in bad}))[:500])
+        return 1
+    log.info("all %d checks OK", len(rows))
+    return 0

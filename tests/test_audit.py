@@ -1,0 +1,137 @@
+"""``nava-instruct audit`` on a tiny-model params profile of the real pipeline.
+
+A scratch git repository holds the project's code, dvc.yaml and a params.yaml that swaps in the
+tiny SmolLM2-tokenizer Llama (committed as ``tiny-base/``) and a few training steps. The whole
+pipeline runs once, its dvc.lock is committed, and the audit rebuilds that commit from scratch.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from nava_instruct import audit as audit_module
+from nava_instruct.cli import main
+from nava_instruct.errors import InputError
+
+BIN = Path(sys.executable).parent
+TINY_PROFILE = {
+    "generate": {"size": 240},
+    "base": {"source": "local", "path": "tiny-base", "trust_remote_code": False, "out_dir": "models/base"},
+    "train": {"max_steps": 2, "warmup_steps": 0, "batch_size": 4, "grad_accum": 1, "max_length": 256, "eval_examples": 8, "eval_every": 2, "checkpoint_every": 2},
+    "parity": {"prompts": 2, "max_new_tokens": 4, "f16_min_greedy_equal": 0.0, "f16_min_top1": 0.0, "f16_max_abs_logprob_diff": 100.0,
+               "quantized_min_top1": 0.0, "quantized_max_mean_kl": 100.0},
+    "evaluate": {"prompts_per_family": {"prompt_to_code": 2, "code_to_explanation": 1, "fix": 1, "edit": 1}, "max_new_tokens": 8},
+}
+GIT = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+def sh(workdir: Path, *command: str) -> str:
+    env = {**os.environ, **GIT, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
+           "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def commit(workdir: Path, message: str) -> str:
+    sh(workdir, "git", "add", "-A")
+    sh(workdir, "git", "commit", "-qm", message)
+    return sh(workdir, "git", "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def published(tiny_smol_model, tmp_path_factory) -> tuple[Path, str]:
+    """A repository whose HEAD holds the dvc.lock of a full tiny pipeline run."""
+    repo = tmp_path_factory.mktemp("audited") / "repo"
+    repo.mkdir()
+    for name in ("dvc.yaml", ".dvcignore", "requirements.lock", "requirements-cuda.lock", "requirements-nodeps.lock"):
+        shutil.copy(REPO / name, repo / name)
+    shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(REPO / "data" / "extra", repo / "data" / "extra")
+    shutil.copytree(tiny_smol_model, repo / "tiny-base")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for section, values in TINY_PROFILE.items():
+        params[section] = {**params[section], **values} if section != "base" else values
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh(repo, "git", "init", "-q")
+    sh(repo, str(BIN / "dvc"), "init", "-q")
+    commit(repo, "tiny profile")
+    sh(repo, str(BIN / "dvc"), "repro")
+    return repo, commit(repo, "pipeline run")
+
+
+def audit(repo: Path, rev: str, out: Path) -> tuple[int, dict]:
+    status = main(["audit", "--repo", str(repo), "--rev", rev, "--out", str(out)])
+    return status, json.loads((out / "audit.json").read_text())
+
+
+def test_audit_reproduces_every_artifact_bit_for_bit(published, tmp_path):
+    repo, head = published
+    before = sh(repo, "git", "status", "--porcelain")
+    status, report = audit(repo, head, tmp_path / "report")
+    assert status == 0, report
+    assert report["verdict"] == "REPRODUCED" and report["repro_exit"] == 0
+    artifacts = {row["path"]: row["status"] for row in report["outputs"] if row["kind"] == "artifact"}
+    assert {"models/adapter", "models/merged", "models/gguf", "models/base", "data/nava_instruct_train.jsonl"} <= set(artifacts)
+    assert set(artifacts.values()) == {"OK"}
+    reports = {row["path"] for row in report["outputs"] if row["kind"] == "report"}
+    assert {"metrics/evaluate.json", "provenance/train.json", "release/provenance.intoto.json"} <= reports
+    assert report["environment_differences"] == {}
+    assert "**REPRODUCED**" in (tmp_path / "report" / "audit.md").read_text()
+    assert sh(repo, "git", "status", "--porcelain") == before  # the audited workspace is left alone
+
+
+def test_audit_detects_a_tampered_artifact(published, tmp_path):
+    repo, head = published
+    clone = tmp_path / "publisher"
+    sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    for folder in ("models", "data", ".dvc/cache"):  # the publisher's outputs, without re-running
+        shutil.copytree(repo / folder, clone / folder, dirs_exist_ok=True, symlinks=True)
+    gguf = clone / "models" / "gguf" / "model-Q4_K_M.gguf"
+    data = bytearray(gguf.read_bytes())
+    data[-100] ^= 0x55
+    gguf.chmod(0o644)
+    gguf.write_bytes(bytes(data))
+    sh(clone, str(BIN / "dvc"), "commit", "-f", "-q", "convert")
+    tampered = commit(clone, "tampered GGUF, lock updated to match")
+
+    status, report = audit(clone, tampered, tmp_path / "report")
+    assert status == 1
+    assert report["verdict"] == "NOT REPRODUCED"
+    rows = {row["path"]: row for row in report["outputs"]}
+    assert rows["models/gguf"]["status"] == "MISMATCH" and rows["models/gguf"]["stage"] == "convert"
+    assert rows["models/adapter"]["status"] == rows["models/merged"]["status"] == "OK"
+    assert "convert" in report["environment_differences"]
+    assert "| MISMATCH | artifact | `models/gguf` |" in (tmp_path / "report" / "audit.md").read_text()
+
+
+def test_lock_that_does_not_match_its_commit_is_refused_before_rebuilding(published, tmp_path, capsys):
+    repo, _ = published
+    clone = tmp_path / "edited"
+    sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    with open(clone / "src" / "nava_instruct" / "train.py", "a") as handle:
+        handle.write("# edited after the run\n")
+    edited = commit(clone, "code edited, lock not refreshed")
+    assert main(["audit", "--repo", str(clone), "--rev", edited, "--out", str(tmp_path / "report")]) == 1
+    err = capsys.readouterr().err
+    assert "dvc.lock: does not match the commit's inputs" in err and "src/nava_instruct/train.py (MISMATCH)" in err
+    assert not (tmp_path / "report").exists()
+
+
+def test_unknown_revision_and_missing_lock(published, tmp_path):
+    repo, _ = published
+    with pytest.raises(InputError, match="unknown revision 'no-such-tag'"):
+        audit_module.run(str(repo), "no-such-tag", str(tmp_path / "report"))
+    first = sh(repo, "git", "rev-list", "--max-parents=0", "HEAD").strip()
+    with pytest.raises(InputError, match="has no dvc.lock to audit against"):
+        audit_module.run(str(repo), first, str(tmp_path / "report"))
+    with pytest.raises(InputError, match="not a git repository"):
+        audit_module.run(str(tmp_path), "HEAD", str(tmp_path / "report"))
+    assert not (tmp_path / "report").exists()
