@@ -1,5 +1,6 @@
 """Every stage run through the CLI leaves a record of the environment it ran in."""
 
+import os
 import json
 import sys
 
@@ -43,3 +44,14 @@ def test_stage_run_writes_provenance(monkeypatch, tmp_path):
     assert main(["split", "--params", "params.yaml"]) == 0
     record = json.loads((tmp_path / "provenance" / "split.json").read_text())
     assert record["packages"]["lark"] and record["python"]
+
+
+def test_cli_runs_offline_unless_told_otherwise(monkeypatch, tmp_path):
+    """transformers writes HF_HUB_OFFLINE into saved tokenizer configs: an unset variable would change model bytes."""
+    (tmp_path / "ok.nava").write_text("let M = euclidean_plane()\n")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    main(["nava", "fmt", str(tmp_path / "ok.nava")])
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    main(["nava", "fmt", str(tmp_path / "ok.nava")])
+    assert os.environ["HF_HUB_OFFLINE"] == "0"

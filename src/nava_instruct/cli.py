@@ -114,6 +114,9 @@ def add_release_parsers(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Offline unless asked otherwise (HF_HUB_OFFLINE=0 for a hub base model). transformers also writes
+    # the setting into saved tokenizer configs, so an unset variable would change the bytes of a model.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser(prog="nava-instruct", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True)
