@@ -32,7 +32,7 @@ PIPELINE = {
     "stages": {
         "make": {
             "cmd": f"{sys.executable} make.py",
-            "deps": ["make.py"],
+            "deps": ["make.py", "lib"],
             "params": ["make"],
             "outs": ["models/adapter", "models/merged", "models/gguf", {"release/provenance.intoto.json": {"cache": False}}],
             "metrics": [{"metrics/make.json": {"cache": False}}],
@@ -51,9 +51,12 @@ def run(workdir: Path, *command: str) -> None:
 def repo(tmp_path, monkeypatch):
     (tmp_path / "make.py").write_text(MAKE)
     (tmp_path / "params.yaml").write_text("make:\n  n: 3\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "helpers.py").write_text("X = 1\n")
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(PIPELINE, sort_keys=False))
     run(tmp_path, "git", "init", "-q")
     run(tmp_path, str(BIN / "dvc"), "init", "-q")
+    (tmp_path / ".dvcignore").write_text("__pycache__/\n")
     run(tmp_path, str(BIN / "dvc"), "repro", "-q")
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -70,7 +73,7 @@ def test_hashes_match_what_dvc_recorded(repo):
     recorded = {entry["path"]: entry["md5"] for entry in stages["make"]["outs"] + stages["make"]["deps"]}
     assert recorded["models/adapter"].endswith(".dir")
     for path, md5 in recorded.items():
-        assert verify.dvc_md5(Path(path)) == md5, path
+        assert verify.dvc_md5(Path(path), Path("."), verify.dvcignore(Path("."))) == md5, path
 
 
 def test_untouched_workspace_verifies(repo, capsys):
@@ -78,6 +81,15 @@ def test_untouched_workspace_verifies(repo, capsys):
     statuses = rows_by_path(capsys)
     assert set(statuses.values()) == {"OK"}
     assert {"make.py", "params.yaml:make", "models/adapter", "release/provenance.intoto.json", "metrics/make.json"} <= set(statuses)
+
+
+def test_files_dvcignore_hides_do_not_count(repo, capsys):
+    (repo / "lib" / "__pycache__").mkdir()
+    (repo / "lib" / "__pycache__" / "helpers.cpython-311.pyc").write_bytes(b"bytecode with a timestamp")
+    assert main(["verify", "--no-signatures"]) == 0
+    (repo / "lib" / "more.py").write_text("Y = 2\n")
+    assert main(["verify", "--no-signatures"]) == 1
+    assert rows_by_path(capsys)["lib"] == "MISMATCH"
 
 
 def test_tampered_output_with_its_mtime_kept_is_a_mismatch(repo, capsys):

@@ -1,7 +1,8 @@
 """``nava-instruct verify``: are the files in this checkout the ones ``dvc.lock`` and the signatures name?
 
 Every output and input path recorded in ``dvc.lock`` is hashed afresh, the way DVC hashes them
-(md5 of a file; for a folder, md5 of the sorted JSON list of its files' md5s, suffixed ``.dir``),
+(md5 of a file; for a folder, md5 of the sorted JSON list of its files' md5s, suffixed ``.dir``,
+leaving out what ``.dvcignore`` hides),
 without DVC's cache of earlier hashes, which trusts modification times. Recorded param values are
 compared with the params file. Then every signature in ``release/signatures`` is checked against
 the public key. Each row is OK, MISMATCH or MISSING; anything but OK makes the exit status 1.
@@ -14,6 +15,7 @@ import json
 import logging
 from pathlib import Path
 
+import pathspec
 import yaml
 
 from nava_instruct import signing
@@ -33,13 +35,20 @@ def md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def dvc_md5(path: Path) -> str | None:
-    """DVC's md5 of ``path`` (a folder's ends in ``.dir``), or None if it does not exist."""
+def dvcignore(root: Path) -> pathspec.PathSpec:
+    """The paths below ``root`` that its ``.dvcignore`` hides from DVC (gitignore syntax)."""
+    file = root / ".dvcignore"
+    return pathspec.PathSpec.from_lines("gitwildmatch", file.read_text(encoding="utf-8").splitlines() if file.is_file() else [])
+
+
+def dvc_md5(path: Path, root: Path = Path("."), ignore: pathspec.PathSpec | None = None) -> str | None:
+    """DVC's md5 of ``path`` (a folder's ends in ``.dir``, files ``ignore`` matches left out), or None if it does not exist."""
     if path.is_file():
         return md5_file(path)
     if not path.is_dir():
         return None
-    entries = [{"md5": md5_file(file), "relpath": file.relative_to(path).as_posix()} for file in path.rglob("*") if file.is_file()]
+    kept = lambda file: file.is_file() and not (ignore and ignore.match_file(file.relative_to(root).as_posix()))
+    entries = [{"md5": md5_file(file), "relpath": file.relative_to(path).as_posix()} for file in path.rglob("*") if kept(file)]
     listing = json.dumps(sorted(entries, key=lambda entry: entry["relpath"]), sort_keys=True)
     return hashlib.md5(listing.encode("utf-8")).hexdigest() + ".dir"
 
@@ -76,7 +85,7 @@ def recorded(stages: dict, kind: str) -> dict[str, tuple[str, str]]:
 
 
 def compare(path: str, expected: str, root: Path, check: str, stage: str) -> dict:
-    actual = dvc_md5(root / path)
+    actual = dvc_md5(root / path, root, dvcignore(root))
     status = "MISSING" if actual is None else "OK" if actual == expected else "MISMATCH"
     return {"check": check, "path": path, "stage": stage, "status": status, "expected": expected, "actual": actual}
 
