@@ -28,11 +28,8 @@ LOCK = "dvc.lock"
 
 
 def md5_file(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 def dvcignore(root: Path) -> pathspec.PathSpec:
@@ -84,14 +81,15 @@ def recorded(stages: dict, kind: str) -> dict[str, tuple[str, str]]:
     return {entry["path"]: (entry["md5"], stage) for stage, body in stages.items() for entry in body.get(kind, [])}
 
 
-def compare(path: str, expected: str, root: Path, check: str, stage: str) -> dict:
-    actual = dvc_md5(root / path, root, dvcignore(root))
+def compare(path: str, expected: str, root: Path, ignore: pathspec.PathSpec, check: str, stage: str) -> dict:
+    actual = dvc_md5(root / path, root, ignore)
     status = "MISSING" if actual is None else "OK" if actual == expected else "MISMATCH"
     return {"check": check, "path": path, "stage": stage, "status": status, "expected": expected, "actual": actual}
 
 
 def check_outputs(stages: dict, root: Path = Path(".")) -> list[dict]:
-    return [compare(path, md5, root, "output", stage) for path, (md5, stage) in recorded(stages, "outs").items()]
+    ignore = dvcignore(root)
+    return [compare(path, md5, root, ignore, "output", stage) for path, (md5, stage) in recorded(stages, "outs").items()]
 
 
 def lookup(data: dict, dotted: str):
@@ -106,7 +104,8 @@ def lookup(data: dict, dotted: str):
 def check_inputs(stages: dict, root: Path = Path(".")) -> list[dict]:
     """Dependencies no stage produces (code, locks, extra data) and the recorded param values."""
     outputs = recorded(stages, "outs")
-    rows = [compare(path, md5, root, "input", stage) for path, (md5, stage) in recorded(stages, "deps").items() if path not in outputs]
+    ignore = dvcignore(root)
+    rows = [compare(path, md5, root, ignore, "input", stage) for path, (md5, stage) in recorded(stages, "deps").items() if path not in outputs]
     files: dict[str, dict] = {}
     for stage, body in stages.items():
         for params_file, values in body.get("params", {}).items():
