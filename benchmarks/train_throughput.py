@@ -1,146 +1,187 @@
-"""Training throughput of the ``train`` stage's data path against the original guide's, in one run.
+"""Training throughput of the ``train`` stage under each numerics profile, against the baselines, in one run.
 
-Both sides fine-tune the same LoRA adapter on the same base model and the same examples, with the
-same batch size, precision and optimizer; only the data path differs:
+Every side fine-tunes the same LoRA adapter on the same base model, optimizer step by optimizer
+step on the same examples (the stage's first steps: ``--examples-per-step`` of them each); only
+what the side names differs:
 
-- stage: examples grouped by length and padded per batch, loss on the response and its EOS only,
-  padding masked by position (``nava_instruct.batching``);
-- naive (the original guide's way): prompt + response + EOS tokenized together, every example
-  padded to ``max_length`` with pad = EOS, loss on every position including the padding.
+- naive: the original guide's data path (prompt + response + EOS tokenized together, padded to
+  ``max_length`` with pad = EOS, loss on every position), float32 on the CPU's own kernels;
+- fp32-before: the stage as it was before the numerics profiles: length-grouped batches, padding
+  per batch, logits at every position, adapters on every layer, float32 on the CPU's own kernels;
+- portable: the stage's default, with ``params.yaml``'s train section (micro-batch size, adapted
+  layers) and logits at supervised positions only, under the portable profile's pinned kernels;
+- fastest: the same under the fastest class this CPU has (``cpu-bf16`` where it runs; on an
+  AVX2-only CPU that is ``portable`` itself, and the side is left out).
 
-Useful tokens are the non-pad ones; the figure that matters is useful tokens per second. Each side
-runs in its own process (so its peak RSS is its own), and the two take turns step by step, so a
-shared, busy CPU slows both alike. The first step of each side only warms up.
+Useful tokens are the non-pad ones; the figure that matters is useful tokens per second. Each
+side runs in its own process, one after the other (pins only take effect before torch loads, and
+two 135M models in float32 training at once would not fit beside each other on a small machine).
+The first step of each side only warms up.
 
-    python benchmarks/train_throughput.py [--base models/base] [--data data/nava_instruct_train.jsonl]
+    python benchmarks/train_throughput.py [--base models/base] [--steps 3] [--sides portable fp32-before]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
-import multiprocessing
-import random
+import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
 
-from nava_instruct import (
-    train,  # before torch: it sets OpenMP's wait policy as the stage does
-)
+import yaml
+
+from nava_instruct import numerics
 
 log = logging.getLogger("train_throughput")
 
-SIDES = ("stage", "naive")
+
+@dataclass(frozen=True)
+class Side:
+    profile: str | None  # None: no pins, the CPU's own float32 kernels (what training used before the profiles)
+    data: str  # "stage" or "naive"
+    logits: str  # "supervised" (the stage now) or "all"
+    stage_layout: bool  # micro-batch size and adapted layers from params.yaml (else 4 per micro-batch, every layer)
 
 
-def grouped_records(args, tokenizer) -> list[list[tuple[dict, object]]]:
-    """The first batches the stage would train on, as (record, encoded) pairs; both sides use them.
+SIDES = {
+    "naive": Side(None, "naive", "all", False),
+    "fp32-before": Side(None, "stage", "all", False),
+    "portable": Side("portable", "stage", "supervised", True),
+    "fastest": Side("cpu-bf16", "stage", "supervised", True),
+}
+BEFORE_MICRO_BATCH = 4
 
-    Records are drawn (fixed seed) to fill one length-sorted group of ``MEGA_BATCH`` batches, so the
-    stage's batches are as tightly grouped as in a real run.
-    """
-    from nava_instruct.batching import MEGA_BATCH, length_grouped_batches
+
+def step_examples(args, tokenizer) -> list[list[tuple[dict, object]]]:
+    """The examples of the stage's first ``steps + 1`` optimizer steps, as (record, encoded) pairs."""
+    from nava_instruct.batching import Plan
     from nava_instruct.fileio import read_jsonl
     from nava_instruct.prompting import encode
     from nava_instruct.records import FIELDS
 
     records = [record for _, record in read_jsonl(args.data, required=FIELDS)]
-    pairs = [(record, encode(record, tokenizer, args.max_length)) for record in random.Random(0).sample(records, min(len(records), args.batch_size * MEGA_BATCH))]
+    pairs = [(record, encode(record, tokenizer, args.max_length)) for record in records]
     pairs = [(record, encoded) for record, encoded in pairs if encoded is not None]
-    order = length_grouped_batches([len(encoded.input_ids) for _, encoded in pairs], args.batch_size, seed=0, epoch=0)
-    return [[pairs[i] for i in batch] for batch in order[: args.steps + 1]]
+    plan = Plan([encoded for _, encoded in pairs], BEFORE_MICRO_BATCH, args.examples_per_step // BEFORE_MICRO_BATCH, 1, seed=1234)
+    return [[pairs[i] for batch in plan.step(step, 0).batches for i in batch] for step in range(args.steps + 1)]
 
 
-def batch_stage(pairs, tokenizer, args) -> tuple[dict, int]:
-    from nava_instruct.batching import collate
-
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return collate([encoded for _, encoded in pairs], pad_id), sum(len(encoded.input_ids) for _, encoded in pairs)
-
-
-def batch_naive(pairs, tokenizer, args) -> tuple[dict, int]:
+def collate_naive(pairs, tokenizer, max_length: int) -> dict:
     from nava_instruct.prompting import render
 
     tokenizer.pad_token = tokenizer.eos_token  # the guide's pad = EOS
     texts = [prompt + response + tokenizer.eos_token for prompt, response in (render(record, tokenizer) for record, _ in pairs)]
-    encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=args.max_length, add_special_tokens=False, return_tensors="pt")
-    useful = int(encoded["attention_mask"].sum())
-    return {**encoded, "labels": encoded["input_ids"].clone()}, useful  # labels on the padding too
+    encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, add_special_tokens=False, return_tensors="pt")
+    return {**encoded, "labels": encoded["input_ids"].clone()}  # labels on the padding too
 
 
-def measure(side: str, args, turn, results) -> None:
-    """Train one side for ``args.steps`` timed steps, waiting for its turn before each."""
+def loss_at_every_position(model, batch):
+    """The loss as computed before: logits for every position, shifted, supervised ones kept."""
+    import torch
+
+    from nava_instruct.prompting import IGNORE
+
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+    targets = batch["labels"][:, 1:]
+    supervised = targets != IGNORE
+    return torch.nn.functional.cross_entropy(logits[supervised].float(), targets[supervised], reduction="sum"), supervised.sum()
+
+
+def measure(name: str, args) -> dict:
+    """Train side ``name`` for ``args.steps`` timed steps (after one warm-up) in this process."""
+    side = SIDES[name]
+    if side.profile:
+        profile = numerics.apply(numerics.Params(profile=side.profile))
+    else:
+        for variable in numerics.PINNED:
+            os.environ.pop(variable, None)
     import torch
     from transformers import AutoTokenizer
 
-    from nava_instruct.batching import token_loss
+    from nava_instruct import train
+    from nava_instruct.batching import batch_loss, collate
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(args.base)
-    make = batch_stage if side == "stage" else batch_naive
-    batches = [make(pairs, tokenizer, args) for pairs in grouped_records(args, tokenizer)]
-    precision = args.precision if side == "stage" else args.naive_precision or args.precision
-    params = train.Params(base_dir=args.base, precision=precision, target_modules=args.target_modules)
-    model = train.load_model(params, trust_remote_code=False, device_index=0)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    stage = yaml.safe_load(open(args.params))["train"]
+    micro = stage["batch_size"] if side.stage_layout else BEFORE_MICRO_BATCH
+    params = train.Params(base_dir=args.base, adapted_layers=stage.get("adapted_layers") if side.stage_layout else None)
+    precision = profile.precision if side.profile else "fp32"
+    model = train.load_model(params, precision, trust_remote_code=False, device_index=0)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
+    loss_of = batch_loss if side.logits == "supervised" else loss_at_every_position
     times, useful, processed = [], 0, 0
-    for index, (batch, tokens) in enumerate(batches):
-        for _ in range(SIDES.index(side) + 1):  # stage goes first, naive second, in every round
-            turn.wait()
+    for index, pairs in enumerate(step_examples(args, tokenizer)):
+        chunks = [pairs[i : i + micro] for i in range(0, len(pairs), micro)]
+        if side.data == "naive":
+            batches = [collate_naive(chunk, tokenizer, args.max_length) for chunk in chunks]
+        else:
+            batches = [collate([encoded for _, encoded in chunk], pad_id) for chunk in chunks]
         tick = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        loss, count = token_loss(logits, batch["labels"])
-        (loss / count).backward()
+        losses = []
+        for batch in batches:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                loss, count = loss_of(model, batch)
+            loss.backward()
+            losses.append(loss.item() / count.item())
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         seconds = time.perf_counter() - tick
-        log.info("%s step %d: %.1f s", side, index, seconds)
+        log.info("%s step %d: %.1f s, loss %.3f", name, index, seconds, statistics.mean(losses))
         if index:  # the first step warms up kernels and allocators
             times.append(seconds)
-            useful += tokens
-            processed += batch["input_ids"].numel()
-        for _ in range(len(SIDES) - SIDES.index(side)):
-            turn.wait()
-    results.put((side, {
+            useful += sum(len(encoded.input_ids) for _, encoded in pairs)
+            processed += sum(batch["input_ids"].numel() for batch in batches)
+    return {
+        "side": name,
         "useful_tokens_per_s": useful / sum(times),
-        "processed_tokens_per_s": processed / sum(times),
         "padding_share": 1 - useful / processed,
         "median_step_s": statistics.median(times),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+        "numerics": numerics.record() if side.profile else {"profile": None, "aten_capability": torch.backends.cpu.get_cpu_capability()},
+        "threads": torch.get_num_threads(),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="models/base", help="base model folder from stage base (default: %(default)s)")
     parser.add_argument("--data", default="data/nava_instruct_train.jsonl", help="training examples (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=4, help="examples per step, as train.batch_size (default: %(default)s)")
-    parser.add_argument("--steps", type=int, default=4, help="timed steps per side, after one warm-up (default: %(default)s)")
+    parser.add_argument("--params", default="params.yaml", help="the stage layout of the portable and fastest sides (default: %(default)s)")
+    parser.add_argument("--examples-per-step", type=int, default=8, help="examples per optimizer step (default: %(default)s)")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per side, after one warm-up (default: %(default)s)")
     parser.add_argument("--max-length", type=int, default=1024, help="as train.max_length (default: %(default)s)")
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="bf16", help="as train.precision (default: %(default)s)")
-    parser.add_argument("--naive-precision", choices=["fp32", "bf16"], help="the naive side's, if it differs (the guide trained in fp32)")
-    parser.add_argument("--target-modules", nargs="+", default=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    parser.add_argument("--sides", nargs="+", choices=list(SIDES), default=list(SIDES), help="which sides to run (default: all)")
+    parser.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)  # a child process measuring one side
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    context = multiprocessing.get_context("spawn")
-    turn, queue = context.Barrier(len(SIDES)), context.Queue()
-    workers = [context.Process(target=measure, args=(side, args, turn, queue)) for side in SIDES]
-    for worker in workers:
-        worker.start()
-    results = dict(queue.get() for _ in SIDES)
-    for worker in workers:
-        worker.join()
-    for side, result in results.items():
-        log.info(
-            "%-6s %7.1f useful tok/s  %7.1f processed tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB",
-            side, result["useful_tokens_per_s"], result["processed_tokens_per_s"], 100 * result["padding_share"], result["median_step_s"], result["peak_rss_mb"],
-        )
-    ratio = results["stage"]["useful_tokens_per_s"] / results["naive"]["useful_tokens_per_s"]
-    precisions = args.precision if not args.naive_precision else f"{args.precision} vs {args.naive_precision}"
-    log.info("useful tokens/s, stage / naive: %.2fx (batch %d, max_length %d, %s)", ratio, args.batch_size, args.max_length, precisions)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.side:
+        print(json.dumps(measure(args.side, args)))
+        return
+    sides = [name for name in args.sides if not (name == "fastest" and numerics.missing(numerics.PROFILES[SIDES[name].profile]))]
+    results = {}
+    for name in sides:
+        command = [sys.executable, __file__, *sys.argv[1:], "--side", name]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+        results[name] = json.loads(done.stdout.splitlines()[-1])
+    cpu = numerics.cpu()
+    log.info("CPU: %s (%s)", cpu["model"], ", ".join(cpu["features"] or []))
+    for name, result in results.items():
+        log.info("%-12s %7.1f useful tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB  %s, ATen %s, %d threads",
+                 name, result["useful_tokens_per_s"], 100 * result["padding_share"], result["median_step_s"], result["peak_rss_mb"],
+                 result["numerics"]["profile"] or "own kernels", result["numerics"]["aten_capability"], result["threads"])
+    for name in results:
+        for baseline in ("fp32-before", "naive"):
+            if name != baseline and baseline in results:
+                ratio = results[name]["useful_tokens_per_s"] / results[baseline]["useful_tokens_per_s"]
+                log.info("useful tokens/s, %s / %s: %.2fx", name, baseline, ratio)
 
 
 if __name__ == "__main__":

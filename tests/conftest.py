@@ -4,6 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from nava_instruct import numerics
+
+# Tests compute under the default numerics profile, whose kernel pins only take effect before torch loads.
+numerics.apply(numerics.Params())
+
 REPO = Path(__file__).resolve().parents[1]
 EXTERNAL = REPO.parent / "shared" / "external"
 CONVERTER = REPO / ".venv" / "llama.cpp"  # fetched by `make setup`

@@ -83,7 +83,7 @@ def test_audit_reproduces_every_artifact_bit_for_bit(published, tmp_path):
     assert set(artifacts.values()) == {"OK"}
     reports = {row["path"] for row in report["outputs"] if row["kind"] == "report"}
     assert {"metrics/evaluate.json", "provenance/train.json", "release/provenance.intoto.json"} <= reports
-    assert report["environment_differences"] == {}
+    assert report["environment_differences"] == {} and report["not_rebuilt"] == 0
     assert "**REPRODUCED**" in (tmp_path / "report" / "audit.md").read_text()
     assert sh(repo, "git", "status", "--porcelain") == before  # the audited workspace is left alone
 
@@ -110,6 +110,34 @@ def test_audit_detects_a_tampered_artifact(published, tmp_path):
     assert rows["models/adapter"]["status"] == rows["models/merged"]["status"] == "OK"
     assert "convert" in report["environment_differences"]
     assert "| MISMATCH | artifact | `models/gguf` |" in (tmp_path / "report" / "audit.md").read_text()
+
+
+def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_rebuilt(published, tmp_path, monkeypatch):
+    """The rebuild's train stage writes its outputs, then fails: nothing from train on counts, though the clone had their committed reports."""
+    repo, head = published
+    rebuild = audit_module.reproduce
+
+    def train_fails(clone: Path, log_file: Path) -> tuple[int, float]:
+        command = "cmd: nava-instruct train --params params.yaml"
+        text = (clone / "dvc.yaml").read_text()
+        assert command in text
+        (clone / "dvc.yaml").write_text(text.replace(command, f"{command} && exit 3"))
+        return rebuild(clone, log_file)
+
+    monkeypatch.setattr(audit_module, "reproduce", train_fails)
+    status, report = audit(repo, head, tmp_path / "report")
+    assert status == 1 and report["verdict"] == "NOT REPRODUCED" and report["repro_exit"] != 0
+    rows = {row["path"]: row["status"] for row in report["outputs"]}
+    ran = ("data/generated/examples.jsonl", "data/nava_instruct_train.jsonl", "models/base")
+    assert {path: rows[path] for path in ran} == dict.fromkeys(ran, "OK")
+    did_not = ("models/adapter", "metrics/train.json", "models/merged", "provenance/merge.json", "models/gguf", "metrics/evaluate.json",
+               "release/provenance.intoto.json")
+    assert {path: rows[path] for path in did_not} == dict.fromkeys(did_not, "NOT REBUILT")
+    assert report["not_rebuilt"] == list(rows.values()).count("NOT REBUILT")
+    assert report["environment_differences"] == {}
+    markdown = (tmp_path / "report" / "audit.md").read_text()
+    assert "| NOT REBUILT | report | `provenance/merge.json` | merge |" in markdown
+    assert f"- Not rebuilt (their stage did not run or did not finish): {report['not_rebuilt']} outputs" in markdown
 
 
 def test_lock_that_does_not_match_its_commit_is_refused_before_rebuilding(published, tmp_path, capsys):

@@ -55,3 +55,26 @@ def test_cli_runs_offline_unless_told_otherwise(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     main(["nava", "fmt", str(tmp_path / "ok.nava")])
     assert os.environ["HF_HUB_OFFLINE"] == "0"
+
+
+def test_stage_records_name_their_stage_and_command(monkeypatch, tmp_path):
+    """Two stages run in one environment leave different records, which an audit still compares as the same environment."""
+    from test_split import make_pool
+
+    from nava_instruct.audit import environment_diff
+
+    monkeypatch.chdir(tmp_path)
+    write_jsonl(tmp_path / "pool.jsonl", make_pool(40))
+    (tmp_path / "params.yaml").write_text(
+        "generate:\n  size: 40\n  output_dir: generated\n"
+        "split:\n  pool: pool.jsonl\n  extra_glob: none/*.jsonl\n  train_out: t.jsonl\n  eval_out: e.jsonl\n  meta_dir: meta\n  report: report.json\n"
+    )
+    raw = {}
+    for stage in ("generate", "split"):
+        assert main([stage, "--params", "params.yaml"]) == 0
+        raw[stage] = (tmp_path / "provenance" / f"{stage}.json").read_bytes()
+    assert raw["generate"] != raw["split"]
+    records = {stage: json.loads(text) for stage, text in raw.items()}
+    for stage, record in records.items():
+        assert (record["stage"], record["command"]) == (stage, f"nava-instruct {stage} --params params.yaml")
+    assert environment_diff(records["generate"], records["split"]) == []

@@ -1,5 +1,6 @@
 """Signing the released artifacts (OpenSSF model-signing, local P-256 key) and checking the signatures."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -8,13 +9,20 @@ import pytest
 from nava_instruct import signing
 from nava_instruct.errors import InputError
 
+WEIGHTS = bytes(range(256)) * 64
+EDITED = WEIGHTS[:100] + bytes([WEIGHTS[100] ^ 1]) + WEIGHTS[101:]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
 
 @pytest.fixture
 def release(tmp_path, monkeypatch):
     """Two small artifacts (a folder and a file) in tmp_path, which is the working directory."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models" / "adapter").mkdir(parents=True)
-    (tmp_path / "models" / "adapter" / "adapter_model.safetensors").write_bytes(bytes(range(256)) * 64)
+    (tmp_path / "models" / "adapter" / "adapter_model.safetensors").write_bytes(WEIGHTS)
     (tmp_path / "models" / "adapter" / "adapter_config.json").write_text('{"r": 4}\n')
     (tmp_path / "statement.json").write_text('{"_type": "https://in-toto.io/Statement/v1"}\n')
     artifacts = {"adapter": "models/adapter", "provenance": "statement.json"}
@@ -50,22 +58,37 @@ def test_existing_key_is_reused(release):
     assert {row["status"] for row in check(artifacts).values()} == {"OK"}
 
 
-@pytest.mark.parametrize("tamper", ["edit", "add", "remove"])
-def test_changed_artifact_is_a_mismatch(release, tamper):
+@pytest.mark.parametrize("tamper, file, expected, found", [
+    ("edit", "adapter_model.safetensors", sha256(WEIGHTS), sha256(EDITED)),
+    ("add", "extra.bin", "(no file)", sha256(b"x")),
+    ("remove", "adapter_config.json", sha256(b'{"r": 4}\n'), "(no file)"),
+])
+def test_changed_artifact_is_a_mismatch_naming_the_file_and_both_digests(release, tamper, file, expected, found):
     artifacts, key = release
     sign(artifacts, key)
     folder = Path("models/adapter")
     if tamper == "edit":
-        data = bytearray((folder / "adapter_model.safetensors").read_bytes())
-        data[100] ^= 1
-        (folder / "adapter_model.safetensors").write_bytes(bytes(data))
+        (folder / file).write_bytes(EDITED)
     elif tamper == "add":
-        (folder / "extra.bin").write_bytes(b"x")
+        (folder / file).write_bytes(b"x")
     else:
-        (folder / "adapter_config.json").unlink()
-    rows = check(artifacts)
-    assert rows["models/adapter"]["status"] == "MISMATCH"
-    assert rows["statement.json"]["status"] == "OK"
+        (folder / file).unlink()
+    rows = signing.check(Path("signing-key.pub"), Path("signatures"), artifacts)
+    assert [(row["path"], row["status"]) for row in rows] == [("models/adapter", "MISMATCH"), ("statement.json", "OK")]
+    assert rows[0]["detail"] == f"models/adapter/{file}: expected sha256 {expected} found {found}"
+
+
+def test_each_changed_file_is_one_row(release):
+    artifacts, key = release
+    sign(artifacts, key)
+    Path("models/adapter/adapter_config.json").write_text('{"r": 8}\n')
+    Path("statement.json").write_text("{}\n")
+    Path("models/adapter/.git").mkdir()  # ignored by the signature, as model_signing ignores it
+    Path("models/adapter/.git/HEAD").write_text("ref\n")
+    rows = [row for row in signing.check(Path("signing-key.pub"), Path("signatures"), artifacts) if row["status"] != "OK"]
+    assert [row["file"] for row in rows] == ["models/adapter/adapter_config.json", "statement.json"]
+    statement = sha256(b'{"_type": "https://in-toto.io/Statement/v1"}\n')
+    assert [(row["expected"], row["actual"]) for row in rows] == [(sha256(b'{"r": 4}\n'), sha256(b'{"r": 8}\n')), (statement, sha256(b"{}\n"))]
 
 
 def test_missing_signature_and_wrong_key(release, tmp_path):
@@ -76,7 +99,10 @@ def test_missing_signature_and_wrong_key(release, tmp_path):
     assert rows["statement.json"]["status"] == "MISSING" and "no signature" in rows["statement.json"]["detail"]
 
     signing.ensure_key(tmp_path / "other.pem", tmp_path / "other.pub")
-    assert check(artifacts, tmp_path / "other.pub")["models/adapter"]["status"] == "MISMATCH"
+    rows = signing.check(tmp_path / "other.pub", Path("signatures"), artifacts)
+    assert [(row["path"], row["status"]) for row in rows] == [("models/adapter", "MISMATCH"), ("statement.json", "MISSING")]
+    detail = rows[0]["detail"]
+    assert detail.startswith("bad signature: ") and len(detail) <= 200 and "\n" not in detail and "b'" not in detail
 
 
 def test_missing_public_key_is_an_input_error(release):

@@ -13,16 +13,15 @@ import pytest
 import torch
 import yaml
 
-from nava_instruct import train
+from nava_instruct import numerics, train
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
 
 BIN = Path(sys.executable).parent
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json", "training_info.json")
-CPU_BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
-def write_params(folder: Path, tiny_base, tiny_data, **overrides) -> Path:
+def write_params(folder: Path, tiny_base, tiny_data, profile: str = numerics.DEFAULT, **overrides) -> Path:
     """A params file whose train outputs all land in ``folder``."""
     train_file, eval_file = tiny_data
     section = {
@@ -39,11 +38,10 @@ def write_params(folder: Path, tiny_base, tiny_data, **overrides) -> Path:
         "lr": 0.01,
         "eval_every": 10,
         "checkpoint_every": 5,
-        "precision": "bf16" if CPU_BF16 else "fp32",
     } | overrides
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "params.yaml"
-    path.write_text(yaml.safe_dump({"train": section}))
+    path.write_text(yaml.safe_dump({"numerics": {"profile": profile}, "train": section}))
     return path
 
 
@@ -177,17 +175,29 @@ def clean_state():
     "overrides, expected",
     [
         ({"method": "qlora"}, "error: train.method: qlora needs a CUDA GPU"),
-        ({"precision": "fp16"}, "error: train.precision: fp16 needs a CUDA GPU"),
+        ({"profile": "cuda-bf16"}, "field 'numerics.profile': 'cuda-bf16' needs a CUDA GPU; this machine has none"),
     ],
 )
 def test_what_this_cpu_cannot_run_is_refused(tmp_path, tiny_base, tiny_data, capsys, overrides, expected):
-    assert run_cli(write_params(tmp_path, tiny_base, tiny_data, **overrides), capsys).startswith(expected)
+    params = write_params(tmp_path, tiny_base, tiny_data, **overrides)
+    err = run_cli(params, capsys)
+    assert err.startswith(expected) or err == f"error: {params}:2: {expected}"  # the profile key is on line 2
 
 
 def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data, capsys, monkeypatch):
-    monkeypatch.setattr(train, "bf16_supported", lambda cuda: False)
-    err = run_cli(write_params(tmp_path, tiny_base, tiny_data, precision="bf16"), capsys)
-    assert err.startswith("error: train.precision: this") and "no native bf16" in err
+    """An AVX2-only CPU asked for cpu-bf16: one line naming the file, line, field, what is needed and what is here."""
+    monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma", "f16c"]})
+    params = write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16")
+    err = run_cli(params, capsys)
+    assert err == f"error: {params}:2: field 'numerics.profile': 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
+
+
+def test_profile_pins_are_refused_once_torch_has_loaded(tmp_path, tiny_base, tiny_data, capsys):
+    """This test process loaded torch under the portable pins: another profile's kernels can no longer be chosen."""
+    if numerics.missing(numerics.PROFILES["cpu-bf16"]):
+        pytest.skip("this CPU has no avx512_bf16")
+    err = run_cli(write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16"), capsys)
+    assert err.startswith("error: numerics profile 'cpu-bf16' needs MKL_CBWR=(unset)") and err.endswith("run the stage through `nava-instruct`")
 
 
 def test_missing_base_model(tmp_path, tiny_base, tiny_data, capsys):
@@ -211,6 +221,6 @@ def test_out_of_memory_is_one_clear_line(tmp_path, tiny_base, tiny_data, capsys,
     def exhausted(*args):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(train, "token_loss", exhausted)
+    monkeypatch.setattr(train, "batch_loss", exhausted)
     err = run_cli(write_params(tmp_path, tiny_base, tiny_data), capsys)
     assert err.startswith("error: train: out of memory at batch_size=4, max_length=128")

@@ -1,6 +1,7 @@
 """``nava-instruct verify`` against a real dvc.lock written by DVC in a scratch repository."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -112,10 +113,10 @@ def test_changed_inputs_and_missing_outputs(repo, capsys):
     (repo / "models" / "gguf" / "model-f16.gguf").unlink()
     (repo / "models" / "gguf").rmdir()
     assert main(["verify", "--no-signatures"]) == 1
-    statuses = rows_by_path(capsys)
-    assert statuses["params.yaml:make"] == "MISMATCH"
-    assert statuses["make.py"] == "MISMATCH"
-    assert statuses["models/gguf"] == "MISSING"
+    lines = {line.split()[2]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["params.yaml:make"].startswith("MISMATCH") and lines["params.yaml:make"].endswith("n: expected 3 found 4")
+    assert re.search(r"^MISMATCH  input +make\.py +expected md5 [0-9a-f]{32} found [0-9a-f]{32}$", lines["make.py"])
+    assert lines["models/gguf"].split()[0] == "MISSING"
 
 
 def test_signatures_are_checked_with_the_lock(repo, tmp_path, capsys):
@@ -126,6 +127,22 @@ def test_signatures_are_checked_with_the_lock(repo, tmp_path, capsys):
     (repo / "release" / "signatures" / "gguf.sig").unlink()
     assert main(["verify"]) == 1
     assert rows_by_path(capsys)["models/gguf"] == "MISSING"
+
+
+def test_tampered_signed_files_are_one_readable_line_each(repo, tmp_path, capsys):
+    assert main(["sign", "--key", str(tmp_path / "key.pem")]) == 0
+    for file in (repo / "models" / "adapter" / "weights.bin", repo / "models" / "adapter" / "sub" / "config.json"):
+        file.write_bytes(file.read_bytes() + b"\x8c\x83[Z")
+    capsys.readouterr()
+    assert main(["verify"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    signature = [line for line in lines if line.split()[:2] == ["MISMATCH", "signature"]]
+    assert [line.split()[3] for line in signature] == ["models/adapter/sub/config.json:", "models/adapter/weights.bin:"]
+    for line in signature:
+        assert re.search(r" expected sha256 [0-9a-f]{64} found [0-9a-f]{64}$", line), line
+    output = next(line for line in lines if line.split()[:3] == ["MISMATCH", "output", "models/adapter"])
+    assert re.search(r" expected md5 [0-9a-f]{32}\.dir found [0-9a-f]{32}\.dir$", output), output
+    assert all(len(line) <= 250 and "b'" not in line for line in lines)
 
 
 def test_missing_public_key_is_one_clear_error(repo, capsys):

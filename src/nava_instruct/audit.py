@@ -4,13 +4,16 @@
    command runs from is never touched).
 2. Check that the commit's ``dvc.lock`` describes the commit's own inputs (code, locks, params);
    if it does not, the lock was not produced from this commit and nothing is rebuilt.
-3. Run ``dvc repro --force --no-run-cache`` there with this environment's Python and tools, the
-   clone's own code first on the import path.
+3. Remove from the clone the lock and every output it records (the uncached ones are committed),
+   then run ``dvc repro --force --no-run-cache`` there with this environment's Python and tools,
+   the clone's own code first on the import path. DVC writes a stage to the clone's ``dvc.lock``
+   when it finishes, so the outputs of a stage missing from it are NOT REBUILT, never OK.
 4. Hash every output recorded in the commit's lock (``verify``). Cached outputs (datasets,
    models) are the artifacts and must match bit for bit; uncached ones (metrics, plots, provenance
    records) carry timings and are listed for information.
-5. Write ``audit.json`` and ``audit.md``: match or mismatch per output and, for each stage whose
-   artifacts differ, how the environment it ran in now differs from the one recorded at the commit.
+5. Write ``audit.json`` and ``audit.md``: OK, MISMATCH, MISSING or NOT REBUILT per output and, for
+   each rebuilt stage whose artifacts differ, how the environment it ran in now differs from the
+   one recorded at the commit.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # What `make repro` sets for every stage (Makefile), so the rebuild runs under the same settings.
 REPRO_ENV = {"PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
+NOT_REBUILT = "NOT REBUILT"
 ENVIRONMENT_KEYS = ("python", "implementation", "platform", "machine", "cpu_count", "cpu", "packages", "torch", "container", "determinism_env", "locks")
 
 
@@ -86,6 +90,34 @@ def read_json(path: Path) -> dict:
         return {}
 
 
+def clear_outputs(stages: dict, clone: Path) -> None:
+    """Remove the lock and every output it records, so that what is there after the rebuild was made by it."""
+    for path in [verify.LOCK, *verify.recorded(stages, "outs")]:
+        target = clone / path
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+
+
+def rebuilt_stages(clone: Path) -> set[str]:
+    """The stages the rebuild finished: those DVC wrote to the clone's (cleared) dvc.lock."""
+    lock = clone / verify.LOCK
+    return set(verify.read_lock(lock)) if lock.is_file() else set()
+
+
+def check_outputs(stages: dict, clone: Path) -> list[dict]:
+    """Each recorded output, rehashed: its kind (artifact or report), and NOT REBUILT where its stage did not finish."""
+    uncached = uncached_outputs(clone / "dvc.yaml")
+    rebuilt = rebuilt_stages(clone)
+    rows = []
+    for row in verify.check_outputs(stages, clone):
+        if row["stage"] not in rebuilt:
+            row = {**row, "status": NOT_REBUILT, "actual": None, "detail": f"stage {row['stage']} did not finish"}
+        rows.append({**row, "kind": "report" if row["path"] in uncached else "artifact"})
+    return rows
+
+
 def reproduce(clone: Path, log_file: Path) -> tuple[int, float]:
     """``dvc repro --force --no-run-cache`` in ``clone`` with this interpreter's tools; returns (exit status, seconds)."""
     bin_dir = Path(sys.executable).parent
@@ -110,6 +142,7 @@ def markdown(report: dict) -> str:
         f"- Rebuilt with `dvc repro --force --no-run-cache` in a clean clone, in {report['repro_seconds']:.0f} s (exit status {report['repro_exit']})",
         f"- Artifacts (cached outputs, must match bit for bit): {report['artifacts_matched']} of {report['artifacts_total']} match",
         f"- Reports (uncached outputs: metrics, plots, provenance; may carry timings): {report['reports_matched']} of {report['reports_total']} match",
+        f"- Not rebuilt (their stage did not run or did not finish): {report['not_rebuilt']} outputs",
         "",
         "| status | kind | output | stage | dvc.lock md5 | rebuilt md5 |",
         "|---|---|---|---|---|---|",
@@ -150,9 +183,9 @@ def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool =
             names = ", ".join(f"{row['path']} ({row['status']})" for row in stale[:5])
             raise InputError(f"{commit[:12]}:dvc.lock", f"does not match the commit's inputs, so it was not produced from this commit: {names}")
         log.info("rebuilding %s in %s (log: %s)", commit[:12], clone, workdir / "repro.log")
+        clear_outputs(stages, clone)
         exit_status, seconds = reproduce(clone, workdir / "repro.log")
-        uncached = uncached_outputs(clone / "dvc.yaml")
-        outputs = [{**row, "kind": "report" if row["path"] in uncached else "artifact"} for row in verify.check_outputs(stages, clone)]
+        outputs = check_outputs(stages, clone)
         artifacts = [row for row in outputs if row["kind"] == "artifact"]
         reports = [row for row in outputs if row["kind"] == "report"]
         recorded_environment = lambda stage: json.loads(show(repo_path, commit, f"provenance/{stage}.json") or "{}")
@@ -165,11 +198,12 @@ def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool =
             "artifacts_matched": len(artifacts) - len(verify.failed(artifacts)),
             "reports_total": len(reports),
             "reports_matched": len(reports) - len(verify.failed(reports)),
+            "not_rebuilt": sum(row["status"] == NOT_REBUILT for row in outputs),
             "inputs_checked": len(inputs),
             "outputs": outputs,
             "environment_differences": {
                 stage: environment_diff(recorded_environment(stage), read_json(clone / "provenance" / f"{stage}.json"))
-                for stage in sorted({row["stage"] for row in verify.failed(artifacts)})
+                for stage in sorted({row["stage"] for row in verify.failed(artifacts) if row["status"] != NOT_REBUILT})
             },
         }
         if exit_status != 0:

@@ -67,15 +67,26 @@ def collate(examples: list[Encoded], pad_id: int, device: torch.device | str = "
     return {"input_ids": input_ids.to(device), "labels": labels.to(device), "attention_mask": attention_mask.to(device)}
 
 
-def token_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Summed next-token cross-entropy over the supervised positions, and how many there were.
+def supervised_positions(labels: torch.Tensor) -> torch.Tensor:
+    """The positions whose next token is supervised in some row: the only ones whose logits the loss needs.
+
+    Prompts come first in every row, so in a batch of similar lengths these are about the last
+    ~60 % of the positions; the LM head (a fifth of the model) and its 49k-wide softmax run on them alone.
+    """
+    return torch.nonzero((labels[:, 1:] != IGNORE).any(dim=0)).squeeze(1)
+
+
+def batch_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed next-token cross-entropy of a collated batch over its supervised targets, and how many there were.
 
     Only supervised rows of the logits are turned into float32 log-probabilities: with a 49k-token
     vocabulary, the prompt's rows would cost as much memory as the model.
     """
-    targets = labels[:, 1:]
+    positions = supervised_positions(batch["labels"])
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=positions).logits
+    targets = batch["labels"][:, positions + 1]
     supervised = targets != IGNORE
-    loss = torch.nn.functional.cross_entropy(logits[:, :-1][supervised].float(), targets[supervised], reduction="sum")
+    loss = torch.nn.functional.cross_entropy(logits[supervised].float(), targets[supervised], reduction="sum")
     return loss, supervised.sum()
 
 

@@ -14,8 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from nava_instruct import provenance, signing
-from nava_instruct.errors import InputError
+from nava_instruct import numerics, provenance, signing
+from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import write_json
 from nava_instruct.nava import cli as nava_cli
 from nava_instruct.params import DEFAULT_PARAMS, load_section
@@ -41,11 +41,16 @@ log = logging.getLogger("nava_instruct")
 
 
 def run_stage(name: str, params_path: str) -> int:
-    """Validate the stage's params, run it, then record the environment it ran in."""
+    """Put the numerics profile in force, validate the stage's params, run it, then record the environment it ran in.
+
+    The profile comes first: its kernel pins only take effect before the stage module loads torch.
+    """
+    numerics.apply(numerics.load(params_path), params_path)
     module = importlib.import_module(f"nava_instruct.{name}")
     params = load_section(module.Params, name, params_path)
     module.run(params)
-    write_json(PROVENANCE_DIR / f"{name}.json", provenance.environment())
+    record = {"stage": name, "command": f"nava-instruct {name} --params {params_path}", **provenance.environment(), "numerics": numerics.record()}
+    write_json(PROVENANCE_DIR / f"{name}.json", record)
     return 0
 
 
@@ -131,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.handler(args)
-    except InputError as error:
+    except (InputError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -1,4 +1,9 @@
-"""The one error type that a stage raises for bad input; the CLI prints it as a single line."""
+"""The two error types a stage raises; the CLI prints either as a single line.
+
+``InputError`` is bad input the user can fix at a named file, line and field. ``RunError`` is a run
+that failed for another reason (a machine that cannot do what was asked at this point, a tool that
+crashed); its message says what happened and what to do.
+"""
 
 
 class InputError(Exception):
@@ -13,3 +18,7 @@ class InputError(Exception):
         where = self.path if line is None else f"{self.path}:{line}"
         what = message if field is None else f"field '{field}': {message}"
         super().__init__(f"{where}: {what}")
+
+
+class RunError(Exception):
+    """A run that failed for a reason other than bad input; ``str(error)`` is the one-line message."""

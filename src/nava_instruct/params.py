@@ -42,6 +42,15 @@ def _key_lines(node: yaml.Node, prefix: tuple = ()) -> dict[tuple, int]:
     return lines
 
 
+def key_line(path: str | Path, key: tuple) -> int | None:
+    """The line of a key path such as ``("numerics", "profile")`` in the YAML file at ``path``, if it is there."""
+    try:
+        root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return _key_lines(root).get(key) if root is not None else None
+
+
 def load_section(model: type[Params], section: str, path: str | Path = DEFAULT_PARAMS) -> Params:
     """Read ``section`` of the YAML params file at ``path`` into ``model``."""
     path = Path(path)

@@ -7,13 +7,20 @@ statement listing the sha256 of every file, signed with a local elliptic-curve k
 and the public key in ``release/signing-key.pub``, both committed with the ``dvc.lock`` they
 belong to, so a clone that pulls or rebuilds the artifacts can check them. The private key
 stays outside the repository.
+
+``model_signing`` alone decides whether a signature verifies. When one does not, the digests its
+statement lists are compared with the files to say which files differ: one row per file, with the
+signed and the current sha256 in hex.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, atomic_path, write_text
@@ -75,8 +82,46 @@ def sign(private_key: Path, public_key: Path = Path(PUBLIC_KEY), signature_dir: 
     return [signature_dir / f"{name}.sig" for name in artifacts]
 
 
+def current_files(artifact: Path, ignored: set[str]) -> dict[str, Path]:
+    """The artifact's files by the names a signature gives them: '.' for a single file, else the POSIX path in the folder."""
+    if artifact.is_file():
+        return {".": artifact}
+    files = {}
+    for file in artifact.rglob("*"):
+        name = PurePosixPath(file.relative_to(artifact).as_posix())
+        if file.is_file() and not ignored.intersection(map(str, (name, *name.parents))):
+            files[str(name)] = file
+    return files
+
+
+def differences(artifact: Path, signature: Path) -> list[dict]:
+    """A row part per file whose digest differs from the one the signature's statement lists (hex; None where there is no file).
+
+    The statement is read without being verified: it explains a failed verification and never passes one.
+    Empty if it cannot be read or lists every file as it is now.
+    """
+    try:
+        predicate = json.loads(base64.b64decode(json.loads(signature.read_text(encoding="utf-8"))["dsseEnvelope"]["payload"]))["predicate"]
+        algorithm = predicate["serialization"]["hash_type"]
+        signed = {item["name"]: item["digest"] for item in predicate["resources"]}
+        current = {}
+        for name, file in current_files(artifact, set(predicate["serialization"].get("ignore_paths", []))).items():
+            with open(file, "rb") as handle:
+                current[name] = hashlib.file_digest(handle, algorithm).hexdigest()
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable statement or unknown hash: nothing to explain with
+        return []
+    rows = []
+    for name in sorted(signed.keys() | current.keys()):
+        expected, actual = signed.get(name), current.get(name)
+        if expected != actual:
+            file = (artifact / name).as_posix()
+            detail = f"{file}: expected {algorithm} {expected or '(no file)'} found {actual or '(no file)'}"
+            rows.append({"file": file, "expected": expected, "actual": actual, "detail": detail})
+    return rows
+
+
 def check(public_key: Path = Path(PUBLIC_KEY), signature_dir: Path = Path(SIGNATURE_DIR), artifacts: dict[str, str] = SIGNED) -> list[dict]:
-    """One row per artifact: OK, MISMATCH (files differ from the signed ones, or a bad signature) or MISSING."""
+    """One row per artifact, OK or MISSING; a MISMATCH is one row per differing file, or one row for a bad signature."""
     from model_signing import verifying
 
     if not public_key.is_file():
@@ -94,7 +139,8 @@ def check(public_key: Path = Path(PUBLIC_KEY), signature_dir: Path = Path(SIGNAT
         try:
             verifying.Config().use_elliptic_key_verifier(public_key=public_key).verify(Path(path), signature)
         except Exception as error:  # model_signing raises ValueError and lower-level crypto/parse errors alike
-            rows.append({**row, "status": "MISMATCH", "detail": " ".join(str(error).split())[:300]})
+            bad = [{**row, **diff, "status": "MISMATCH"} for diff in differences(Path(path), signature)]
+            rows += bad or [{**row, "status": "MISMATCH", "detail": f"bad signature: {' '.join(str(error).split())}"[:200]}]
         else:
             rows.append({**row, "status": "OK", "detail": ""})
     return rows

@@ -23,9 +23,10 @@ read off the code:
   goes on from the last checkpoint and writes the adapter an uninterrupted run writes. A
   checkpoint from other params, data or base is discarded.
 
-``precision: bf16`` (the default) keeps the frozen base in bf16 and runs under autocast, while the
-adapter and its optimizer stay float32: on a CPU with AVX512-BF16/AMX a step is about twice as
-fast as in fp32, the loss of a batch differs in the fourth digit, and runs stay bit-identical.
+Precision and kernels come from the numerics profile in force (``numerics``). The default,
+``portable``, trains in float32 on kernels pinned so that every x86-64 CPU with AVX2 writes the
+same adapter. A bf16 profile keeps the frozen base in bf16 and runs under autocast, while the
+adapter and its optimizer stay float32: faster, and bit-identical only within its class.
 Prompts longer than ``max_length`` lose their middle, and examples whose response does not fit
 are dropped; both are counted in the metrics (see ``prompting.encode``).
 """
@@ -73,14 +74,15 @@ from transformers import (
     get_scheduler,
 )
 
+from nava_instruct import numerics
 from nava_instruct.base import MANIFEST
 from nava_instruct.batching import (
     EncodedSet,
     Plan,
+    batch_loss,
     collate,
     encode_file,
     eval_batches,
-    token_loss,
 )
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import (
@@ -95,8 +97,8 @@ from nava_instruct.prompting import MIN_PROMPT_TOKENS, Encoded, PromptFormat
 
 log = get_logger(__name__)  # logs on the main process only
 
-MIXED_PRECISION = {"fp32": "no", "bf16": "bf16", "fp16": "fp16"}
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+MIXED_PRECISION = {"fp32": "no", "bf16": "bf16"}
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 SCHEDULERS = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}
 CHECKPOINT_WEIGHTS = "adapter_weights.safetensors"
 
@@ -114,6 +116,8 @@ class Params(StageParams):
     alpha: int = Field(32, ge=1)
     dropout: float = Field(0.0, ge=0, lt=1)  # LoRA dropout costs about 20% of a CPU step
     target_modules: list[str] = Field(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], min_length=1)
+    # Adapters on the top N decoder layers only (None: all). The backward pass stops below the lowest adapted layer.
+    adapted_layers: int | None = Field(None, ge=1)
     lr: float = Field(1e-3, gt=0)
     lr_scheduler: Literal["linear", "cosine", "constant"] = "cosine"
     warmup_steps: int = Field(5, ge=0)
@@ -128,29 +132,20 @@ class Params(StageParams):
     eval_examples: int | None = Field(96, ge=1)  # the first N of eval_file (in file order); None: all of them
     eval_every: int = Field(25, ge=0)  # 0: only before and after training
     checkpoint_every: int = Field(10, ge=0)  # 0: no checkpoints, no resume
-    precision: Literal["fp32", "bf16", "fp16"] = "bf16"  # the frozen base's weights and the compute; the adapter stays float32
     prompt_format: PromptFormat = "instruction"
     distributed: Literal["ddp", "fsdp"] = "ddp"  # used when launched on several processes
     gradient_checkpointing: bool = False
 
 
-def bf16_supported(cuda: bool) -> bool:
-    return torch.cuda.is_bf16_supported() if cuda else torch.ops.mkldnn._is_mkldnn_bf16_supported()
-
-
-def check_device(params: Params, world: int) -> None:
-    """Refuse, in one line, what this machine cannot run: nothing is switched silently."""
-    cuda = torch.cuda.is_available()
-    if params.method == "qlora" and not cuda:
-        raise InputError("train.method", "qlora needs a CUDA GPU (bitsandbytes 4-bit); use lora on this machine")
+def check_device(params: Params, profile: numerics.Profile, world: int) -> None:
+    """Refuse, in one line, what the numerics profile in force cannot run: nothing is switched silently."""
+    cuda = profile.device == "cuda"
+    if params.method == "qlora" and not (cuda and profile.precision == "bf16"):
+        raise InputError("train.method", f"qlora needs a CUDA GPU and a bf16 profile (bitsandbytes 4-bit), not numerics '{profile.name}'; use lora")
     if params.method == "qlora" and params.distributed == "fsdp" and world > 1:
         raise InputError("train.distributed", "qlora runs with ddp, not fsdp")
     if params.distributed == "fsdp" and world > 1 and not cuda:
         raise InputError("train.distributed", "fsdp needs CUDA GPUs; use ddp on CPU")
-    if params.precision == "fp16" and not cuda:
-        raise InputError("train.precision", "fp16 needs a CUDA GPU; use bf16 or fp32 on CPU")
-    if (params.precision == "bf16" or params.method == "qlora") and not bf16_supported(cuda):
-        raise InputError("train.precision", f"this {'GPU' if cuda else 'CPU'} has no native bf16; use fp32")
 
 
 def make_deterministic(seed: int) -> dict:
@@ -170,7 +165,7 @@ def make_deterministic(seed: int) -> dict:
     }
 
 
-def load_model(params: Params, trust_remote_code: bool, device_index: int):
+def load_model(params: Params, precision: str, trust_remote_code: bool, device_index: int):
     """The base model with a fresh LoRA adapter; only the adapter is trainable."""
     checkpointing = {"use_reentrant": False}
     if params.method == "qlora":
@@ -182,18 +177,23 @@ def load_model(params: Params, trust_remote_code: bool, device_index: int):
         )
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=params.gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing)
     else:
-        model = AutoModelForCausalLM.from_pretrained(params.base_dir, dtype=DTYPES[params.precision], trust_remote_code=trust_remote_code)
+        model = AutoModelForCausalLM.from_pretrained(params.base_dir, dtype=DTYPES[precision], trust_remote_code=trust_remote_code)
         if params.gradient_checkpointing:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
     model.config.use_cache = False
-    config = LoraConfig(r=params.r, lora_alpha=params.alpha, lora_dropout=params.dropout, target_modules=params.target_modules, task_type="CAUSAL_LM")
+    layers = model.config.num_hidden_layers
+    if params.adapted_layers and params.adapted_layers > layers:
+        raise InputError("train.adapted_layers", f"{params.adapted_layers} is more than the {layers} layers of {params.base_dir}")
+    top = list(range(layers - params.adapted_layers, layers)) if params.adapted_layers else None
+    config = LoraConfig(r=params.r, lora_alpha=params.alpha, lora_dropout=params.dropout, target_modules=params.target_modules,
+                        layers_to_transform=top, task_type="CAUSAL_LM")
     set_seed(params.seed)  # the adapter's initial weights depend on the seed alone
     try:
         model = get_peft_model(model, config)
     except ValueError as error:
         raise InputError("train.target_modules", str(error).splitlines()[0]) from None
     model.peft_config["default"].target_modules = sorted(params.target_modules)  # PEFT keeps a set: written in hash order
-    if params.precision != "fp32":  # autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input
+    if precision != "fp32":  # autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input
         for layer in model.modules():
             if isinstance(layer, BaseTunerLayer):
                 layer.cast_input_dtype_enabled = False
@@ -268,7 +268,7 @@ def evaluate(model, data: EncodedSet, batch_size: int, accelerator: Accelerator,
     total = torch.zeros(2, dtype=torch.float64, device=accelerator.device)
     for indices, counts in eval_batches(data.examples, batch_size, accelerator.num_processes, accelerator.process_index):
         batch = collate([data.examples[i] for i in indices], pad_id, accelerator.device)
-        loss, tokens = token_loss(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits, batch["labels"])
+        loss, tokens = batch_loss(model, batch)
         if counts:
             total += torch.stack([loss.double(), tokens.double()])
     model.train()
@@ -287,7 +287,7 @@ def train_step(model, accelerator: Accelerator, batches: list[list[Encoded]], su
     for k, examples in enumerate(batches):
         batch = collate(examples, pad_id, accelerator.device)
         with contextlib.nullcontext() if k == len(batches) - 1 else accelerator.no_sync(model):
-            loss, _ = token_loss(model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits, batch["labels"])
+            loss, _ = batch_loss(model, batch)
             accelerator.backward(loss * accelerator.num_processes / supervised)
         total += loss.detach()
     return accelerator.reduce(total, "sum").item() / supervised
@@ -329,24 +329,25 @@ def write_outputs(params: Params, accelerator: Accelerator, model, info: dict, m
 
 def run(params: Params) -> dict:
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    check_device(params, world)
+    profile = numerics.current()
+    check_device(params, profile, world)
     manifest_path = Path(params.base_dir) / MANIFEST
     if not manifest_path.is_file():
         raise InputError(params.base_dir, "base model not found: run `nava-instruct base` (or `dvc repro base`) first")
     try:
-        return train(params, world, manifest_path)
+        return train(params, profile, world, manifest_path)
     except (torch.OutOfMemoryError, MemoryError):
         raise InputError(
             "train", f"out of memory at batch_size={params.batch_size}, max_length={params.max_length}: lower them (raise grad_accum to keep the effective batch)"
         ) from None
 
 
-def train(params: Params, world: int, manifest_path: Path) -> dict:
+def train(params: Params, profile: numerics.Profile, world: int, manifest_path: Path) -> dict:
     started = time.perf_counter()
     determinism = make_deterministic(params.seed)
     fsdp = FullyShardedDataParallelPlugin(fsdp_version=2, auto_wrap_policy="transformer_based_wrap") if params.distributed == "fsdp" and world > 1 else None
     # cpu=True without CUDA: processes started by torchrun (or `accelerate launch --multi_gpu`) then join over gloo.
-    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=MIXED_PRECISION[params.precision], fsdp_plugin=fsdp)
+    accelerator = Accelerator(cpu=profile.device == "cpu", mixed_precision=MIXED_PRECISION[profile.precision], fsdp_plugin=fsdp)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # its per-checkpoint chatter
     trust_remote_code = json.loads(manifest_path.read_text())["trust_remote_code"]
 
@@ -363,7 +364,7 @@ def train(params: Params, world: int, manifest_path: Path) -> dict:
         raise InputError(params.train_file, f"{len(data['train'].examples)} examples fill no step of {plan.per_step} batches of {params.batch_size}")
     total_steps = params.max_steps or params.epochs * plan.steps_per_epoch
 
-    model = load_model(params, trust_remote_code, accelerator.local_process_index)
+    model = load_model(params, profile.precision, trust_remote_code, accelerator.local_process_index)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.lr, weight_decay=params.weight_decay)
     scheduler = get_scheduler(SCHEDULERS[params.lr_scheduler], optimizer, num_warmup_steps=params.warmup_steps, num_training_steps=total_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -373,7 +374,7 @@ def train(params: Params, world: int, manifest_path: Path) -> dict:
     def eval_loss() -> float:
         return evaluate(model, data["eval"], params.batch_size, accelerator, pad_id)
 
-    inputs = {"params": params.model_dump(), "base": sha256_file(manifest_path), "processes": accelerator.num_processes}
+    inputs = {"params": params.model_dump(), "numerics": profile.name, "base": sha256_file(manifest_path), "processes": accelerator.num_processes}
     inputs |= {name: sha256_file(path) for name, path in (("train", params.train_file), ("eval", params.eval_file))}
     fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     state = resume(accelerator, Path(params.checkpoint_dir), fingerprint)
@@ -420,15 +421,15 @@ def train(params: Params, world: int, manifest_path: Path) -> dict:
         "peak_rss_mb": round(accelerator.gather(torch.tensor([peak_rss], device=accelerator.device)).max().item()),
         **{f"{name}_{key}": value for name, encoded in data.items() for key, value in (("examples", len(encoded.examples)), ("truncated", encoded.truncated), ("dropped", encoded.dropped))},
     }
-    if torch.cuda.is_available():
+    if profile.device == "cuda":
         metrics["peak_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
     info = {
         "method": params.method,
         "prompt_format": params.prompt_format,
-        "precision": params.precision,
+        "numerics": numerics.record(),
         "processes": accelerator.num_processes,
         "distributed": params.distributed if accelerator.num_processes > 1 else None,
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "device": torch.cuda.get_device_name() if profile.device == "cuda" else "cpu",
         "steps": total_steps,
         "base": {"dir": params.base_dir, "manifest_sha256": inputs["base"]},
         "data": {name: {"file": getattr(params, f"{name}_file"), "sha256": inputs[name]} for name in data},

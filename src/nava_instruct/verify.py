@@ -6,6 +6,8 @@ leaving out what ``.dvcignore`` hides),
 without DVC's cache of earlier hashes, which trusts modification times. Recorded param values are
 compared with the params file. Then every signature in ``release/signatures`` is checked against
 the public key. Each row is OK, MISMATCH or MISSING; anything but OK makes the exit status 1.
+A MISMATCH row says on its line what was expected and what was found: both md5s, the param keys
+whose values differ, or, per file that differs from its signature, both sha256s.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def recorded(stages: dict, kind: str) -> dict[str, tuple[str, str]]:
 def compare(path: str, expected: str, root: Path, ignore: pathspec.PathSpec, check: str, stage: str) -> dict:
     actual = dvc_md5(root / path, root, ignore)
     status = "MISSING" if actual is None else "OK" if actual == expected else "MISMATCH"
-    return {"check": check, "path": path, "stage": stage, "status": status, "expected": expected, "actual": actual}
+    detail = f"expected md5 {expected} found {actual}" if status == "MISMATCH" else ""
+    return {"check": check, "path": path, "stage": stage, "status": status, "expected": expected, "actual": actual, "detail": detail}
 
 
 def check_outputs(stages: dict, root: Path = Path(".")) -> list[dict]:
@@ -99,6 +102,16 @@ def lookup(data: dict, dotted: str):
             return None
         data = data[part]
     return data
+
+
+def param_differences(expected, actual, key: str = "") -> list[str]:
+    """'key: expected X found Y' for each value (nested keys dotted) that differs between two param values."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return [line for name in sorted(expected.keys() | actual.keys(), key=str)
+                for line in param_differences(expected.get(name), actual.get(name), f"{key}.{name}" if key else str(name))]
+    if expected == actual:
+        return []
+    return [f"{key + ': ' if key else ''}expected {json.dumps(expected, sort_keys=True)} found {json.dumps(actual, sort_keys=True)}"]
 
 
 def check_inputs(stages: dict, root: Path = Path(".")) -> list[dict]:
@@ -118,7 +131,8 @@ def check_inputs(stages: dict, root: Path = Path(".")) -> list[dict]:
                 actual = lookup(files[params_file], key)
                 status = "MISSING" if actual is None else "OK" if actual == value else "MISMATCH"
                 rows.append({"check": "param", "path": f"{params_file}:{key}", "stage": stage, "status": status,
-                             "expected": json.dumps(value, sort_keys=True)[:200], "actual": json.dumps(actual, sort_keys=True)[:200]})
+                             "expected": json.dumps(value, sort_keys=True)[:200], "actual": json.dumps(actual, sort_keys=True)[:200],
+                             "detail": "; ".join(param_differences(value, actual)) if status == "MISMATCH" else ""})
     return rows
 
 

@@ -1,0 +1,141 @@
+"""Numerics profiles: the precision and the kernels a stage computes with, and whose bits they give.
+
+Float results depend on the kernels that compute them. MKL, ATen and oneDNN each pick a code path
+for the CPU they find (AVX2, AVX-512, AVX512-BF16, AMX), and each path rounds differently, so the
+same code and data give other weights on another CPU unless those choices are pinned. A profile
+names them; ``params.yaml`` chooses one (section ``numerics``), and ``apply`` puts it in force for
+the whole process before torch loads, so ``dvc repro``, ``audit`` and a direct CLI call all run
+under it. What a profile produces is the same bit for bit on every machine of its
+*reproducibility class*:
+
+- ``portable`` (the default): float32, with MKL held to its AVX2 branch (``MKL_CBWR``), ATen to
+  its AVX2 kernels (``ATEN_CPU_CAPABILITY``) and oneDNN to AVX2 at most. One class for every
+  x86-64 CPU with AVX2 and FMA. Measured with ``shared/probes/cpu_bits.py``: an AVX2-only EPYC and
+  an AVX-512 EPYC give the same bits under these pins and different bits without them; 1 to 7
+  threads give the same bits, so the thread count is recorded, not pinned (docs/numerics.md).
+- ``cpu-bf16``: bf16 autocast on the CPU's own kernels, much faster where the CPU has AVX512-BF16
+  or AMX; its bits differ between those two, so each is its own class.
+- ``cuda-bf16``: bf16 on a CUDA GPU (QLoRA computes in it); a class per GPU model.
+
+A profile this machine cannot run is refused in one line, naming what it needs and what is here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from nava_instruct.errors import InputError, RunError
+from nava_instruct.params import DEFAULT_PARAMS, StageParams, key_line, load_section
+from nava_instruct.provenance import cpu
+
+PINNED = ("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")  # every variable a profile sets or clears
+SECTION = "numerics"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    device: Literal["cpu", "cuda"]
+    precision: Literal["fp32", "bf16"]
+    cpu_flags: tuple[str, ...] = ()  # what the CPU must have (/proc/cpuinfo names)
+    pins: dict[str, str] = field(default_factory=dict)  # values of PINNED; a variable not named here is cleared
+
+
+PROFILES = {
+    profile.name: profile
+    for profile in (
+        Profile("portable", "cpu", "fp32", ("avx2", "fma"), {"MKL_CBWR": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}),
+        Profile("cpu-bf16", "cpu", "bf16", ("avx512_bf16",)),
+        Profile("cuda-bf16", "cuda", "bf16"),
+    )
+}
+DEFAULT = "portable"
+ProfileName = Literal[tuple(PROFILES)]
+
+_active: Profile | None = None
+
+
+class Params(StageParams):
+    profile: ProfileName = DEFAULT
+
+
+def load(params_path: str | Path = DEFAULT_PARAMS) -> Params:
+    """The ``numerics`` section of the params file; the default profile where the file has none."""
+    try:
+        return load_section(Params, SECTION, params_path)
+    except InputError as error:
+        if error.detail == f"missing section '{SECTION}'":
+            return Params()
+        raise
+
+
+def missing(profile: Profile) -> str | None:
+    """Why this machine cannot run ``profile``, in words; None if it can."""
+    if profile.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            return f"'{profile.name}' needs a CUDA GPU; this machine has none"
+        if profile.precision == "bf16" and not torch.cuda.is_bf16_supported():
+            return f"'{profile.name}' needs a GPU with bf16; {torch.cuda.get_device_name()} has none"
+        return None
+    here = cpu()
+    lacking = [flag for flag in profile.cpu_flags if flag not in (here["features"] or [])]
+    if not lacking:
+        return None
+    return f"'{profile.name}' needs {', '.join(profile.cpu_flags)}; this CPU ({here['model']}) has {', '.join(here['features'] or []) or 'none of them'}"
+
+
+def reproducibility_class(profile: Profile) -> str:
+    """The machines on which ``profile`` gives the same bits: one name for all of them."""
+    if profile.name == "portable":
+        return "portable/x86-64-avx2"
+    if profile.device == "cuda":
+        import torch
+
+        return f"{profile.name}/{torch.cuda.get_device_name()}"
+    return f"{profile.name}/{'amx_bf16' if 'amx_bf16' in (cpu()['features'] or []) else 'avx512_bf16'}"
+
+
+def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
+    """Put the chosen profile in force for this process, or refuse in one line; return it."""
+    global _active
+    profile = PROFILES[params.profile]
+    if problem := missing(profile):
+        raise InputError(params_path, problem, line=key_line(params_path, (SECTION, "profile")), field=f"{SECTION}.profile")
+    wrong = {name: os.environ.get(name) for name in PINNED if os.environ.get(name) != profile.pins.get(name)}
+    if wrong and "torch" in sys.modules:  # kernels are chosen once torch has loaded: too late to change them
+        settings = ", ".join(f"{name}={profile.pins.get(name, '(unset)')}" for name in wrong)
+        raise RunError(f"numerics profile '{profile.name}' needs {settings} before torch loads; run the stage through `nava-instruct`")
+    for name in PINNED:
+        if name in profile.pins:
+            os.environ[name] = profile.pins[name]
+        else:
+            os.environ.pop(name, None)
+    _active = profile
+    return profile
+
+
+def current() -> Profile:
+    """The profile ``apply`` put in force in this process."""
+    if _active is None:
+        raise RunError("no numerics profile is in force: run the stage through `nava-instruct` (or call numerics.apply first)")
+    return _active
+
+
+def record() -> dict:
+    """The profile in force, its class and the kernel settings that were actually used, for the records."""
+    profile = current()
+    torch = sys.modules.get("torch")
+    return {
+        "profile": profile.name,
+        "class": reproducibility_class(profile),
+        "precision": profile.precision,
+        "pins": {name: os.environ.get(name) for name in PINNED},
+        "aten_capability": torch.backends.cpu.get_cpu_capability() if torch else None,
+        "threads": torch.get_num_threads() if torch else None,
+    }

@@ -1,0 +1,132 @@
+"""Every DVC stage lists, as deps, each module of the package that its command imports.
+
+The import closure of ``nava-instruct <stage>`` is worked out statically (``ast``; nothing is imported,
+since the stages load torch). The rule follows what running the command imports:
+
+- from ``cli.py``, its module-level imports only: the imports inside its functions belong to the other
+  subcommands (``serve``, ``verify``, ``audit``);
+- plus the stage module, which ``cli.run_stage`` imports with ``importlib``;
+- from every other module, all its imports of the package, at module level or inside functions,
+  absolute or relative;
+- importing a module imports its packages, so each ``__init__.py`` above it counts; ``from P import x``
+  counts ``P.x`` when that is a module.
+
+A module is covered when dvc.yaml lists its file, or a folder that holds it, among the stage's deps.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+PACKAGE = "nava_instruct"
+
+
+def module_file(src: Path, name: str) -> Path | None:
+    """The file of module ``name`` (``a.b`` is ``a/b.py`` or ``a/b/__init__.py``) under ``src``, if there is one."""
+    path = src.joinpath(*name.split("."))
+    return next((file for file in (path.with_suffix(".py"), path / "__init__.py") if file.is_file()), None)
+
+
+def with_parents(name: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module imports the packages above it."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def import_nodes(node: ast.AST, inside_functions: bool) -> Iterator[ast.Import | ast.ImportFrom]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and not inside_functions:
+            continue
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            yield child
+        yield from import_nodes(child, inside_functions)
+
+
+def imported_modules(src: Path, name: str, inside_functions: bool) -> set[str]:
+    """The modules of the package (the first part of ``name``) that module ``name`` imports, with their packages."""
+    path = module_file(src, name)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in import_nodes(ast.parse(path.read_text(encoding="utf-8")), inside_functions):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+            continue
+        base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+        module = ".".join(part for part in (base, node.module) if part)
+        found.add(module)
+        found.update(f"{module}.{alias.name}" for alias in node.names)  # kept below only where it is a module
+    root = name.split(".")[0]
+    return {parent for module in found if module.split(".")[0] == root for parent in with_parents(module) if module_file(src, parent)}
+
+
+def stage_closure(src: Path, package: str, stage: str) -> set[str]:
+    """The modules that ``<package>.cli`` (module level) and ``<package>.<stage>`` import, transitively, themselves included."""
+    entry = f"{package}.cli"
+    seen: set[str] = set()
+    todo = [*with_parents(entry), f"{package}.{stage}"]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(imported_modules(src, name, inside_functions=name != entry))
+    return seen
+
+
+def missing_deps(root: Path, src: Path, modules: set[str], deps: list[str]) -> list[str]:
+    """The files of ``modules`` (relative to ``root``) that no dep names, by itself or by a folder above it."""
+    files = sorted(module_file(src, name).relative_to(root).as_posix() for name in modules)
+    folders = [dep.rstrip("/") for dep in deps]
+    return [file for file in files if not any(file == dep or file.startswith(f"{dep}/") for dep in folders)]
+
+
+def cli_stages() -> dict[str, dict]:
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    return {name: body for name, body in stages.items() if body["cmd"].split()[:2] == ["nava-instruct", name]}
+
+
+def test_every_stage_runs_through_the_cli():
+    assert set(cli_stages()) == {"generate", "split", "base", "train", "merge", "convert", "parity", "evaluate", "release"}
+
+
+@pytest.mark.parametrize("stage", sorted(cli_stages()))
+def test_stage_deps_list_every_module_it_imports(stage):
+    body = cli_stages()[stage]
+    modules = stage_closure(REPO / "src", PACKAGE, stage)
+    missing = missing_deps(REPO, REPO / "src", modules, body["deps"])
+    assert not missing, f"dvc.yaml stage '{stage}' misses deps: {', '.join(missing)}"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_closure_of_a_small_package(tmp_path):
+    src = tmp_path / "src"
+    write(src, {
+        "pkg/__init__.py": "",
+        "pkg/cli.py": "import os\nfrom pkg import util\n\ndef serve():\n    from pkg import server\n",
+        "pkg/util.py": "from .errors import Oops\n",
+        "pkg/errors.py": "class Oops(Exception):\n    pass\n",
+        "pkg/server.py": "",
+        "pkg/stage.py": "import pkg.tools.deep\n\ndef run():\n    from . import lazy\n    from pkg.sub import part, CONSTANT\n",
+        "pkg/tools/__init__.py": "",
+        "pkg/tools/deep.py": "from ..sub.part import X\n",
+        "pkg/lazy.py": "",
+        "pkg/sub/__init__.py": "CONSTANT = 1\n",
+        "pkg/sub/part.py": "X = 1\n",
+        "pkg/unused.py": "",
+    })
+    closure = stage_closure(src, "pkg", "stage")
+    assert closure == {"pkg", "pkg.cli", "pkg.util", "pkg.errors", "pkg.stage", "pkg.tools", "pkg.tools.deep", "pkg.lazy", "pkg.sub", "pkg.sub.part"}
+
+    deps = ["src/pkg/cli.py", "src/pkg/util.py", "src/pkg/stage.py", "src/pkg/sub/", "src/pkg/tools", "src/pkg/lazy.pyc"]
+    assert missing_deps(tmp_path, src, closure, deps) == ["src/pkg/__init__.py", "src/pkg/errors.py", "src/pkg/lazy.py"]

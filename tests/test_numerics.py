@@ -1,0 +1,108 @@
+"""Numerics profiles: the golden adapter of the portable profile, the pins, the one-line refusals.
+
+``golden/adapter_sha256.json`` holds, per reproducibility class, the sha256 of the adapter that the
+tiny model's training writes under that class. CI runs on whatever CPU it is given, so every
+machine it lands on checks that the portable profile gives those very bytes there too.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nava_instruct import numerics
+from nava_instruct.errors import InputError, RunError
+from nava_instruct.fileio import sha256_file
+
+BIN = Path(sys.executable).parent
+GOLDEN = Path(__file__).parent / "golden" / "adapter_sha256.json"
+
+
+def train_tiny(folder: Path, tiny_base, tiny_data, profile: str, threads: int | None) -> Path:
+    """The train stage through the CLI, started with none of the pins set: the program must set them itself."""
+    train_file, eval_file = tiny_data
+    section = {
+        "base_dir": str(tiny_base), "train_file": str(train_file), "eval_file": str(eval_file),
+        "adapter_dir": str(folder / "adapter"), "checkpoint_dir": str(folder / "checkpoints"),
+        "metrics_file": str(folder / "metrics.json"), "plots_dir": str(folder / "plots"),
+        "max_steps": 12, "batch_size": 4, "max_length": 128, "lr": 0.01, "eval_every": 0, "checkpoint_every": 0,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    params = folder / "params.yaml"
+    params.write_text(yaml.safe_dump({"numerics": {"profile": profile}, "train": section}))
+    env = {name: value for name, value in os.environ.items() if name not in numerics.PINNED}
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    done = subprocess.run([str(BIN / "nava-instruct"), "train", "--params", str(params)], cwd=folder, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder / "adapter"
+
+
+@pytest.fixture(scope="module")
+def portable_adapter(tmp_path_factory, tiny_base, tiny_data) -> Path:
+    return train_tiny(tmp_path_factory.mktemp("portable"), tiny_base, tiny_data, "portable", threads=None)
+
+
+def test_portable_adapter_matches_the_golden_hash_of_its_class(portable_adapter):
+    info = json.loads((portable_adapter / "training_info.json").read_text())
+    klass = info["numerics"]["class"]
+    assert klass == "portable/x86-64-avx2"
+    golden = json.loads(GOLDEN.read_text())
+    cpu = numerics.cpu()
+    assert klass in golden, (
+        f"{GOLDEN.name} has no entry for class {klass!r}: on this CPU ({cpu['model']}, {', '.join(cpu['features'])}) "
+        f"the adapter's sha256 is {sha256_file(portable_adapter / 'adapter_model.safetensors')}; add it with the CPU it was measured on"
+    )
+    assert sha256_file(portable_adapter / "adapter_model.safetensors") == golden[klass]["sha256"], (
+        f"the portable profile gave other adapter bytes on {cpu['model']} ({', '.join(cpu['features'])}) than on {golden[klass]['measured_on']}"
+    )
+
+
+def test_the_program_pins_the_kernels_itself_and_records_them(portable_adapter):
+    recorded = json.loads((portable_adapter / "training_info.json").read_text())["numerics"]
+    assert recorded["profile"] == "portable" and recorded["precision"] == "fp32"
+    assert recorded["pins"] == numerics.PROFILES["portable"].pins
+    assert recorded["aten_capability"] == "AVX2"  # even on a CPU with AVX-512
+
+
+def test_the_thread_count_does_not_change_the_portable_bits(portable_adapter, tmp_path, tiny_base, tiny_data):
+    one_thread = train_tiny(tmp_path, tiny_base, tiny_data, "portable", threads=1)
+    assert json.loads((one_thread / "training_info.json").read_text())["numerics"]["threads"] == 1
+    assert sha256_file(one_thread / "adapter_model.safetensors") == sha256_file(portable_adapter / "adapter_model.safetensors")
+
+
+def test_a_bf16_profile_is_its_own_class(tmp_path, tiny_base, tiny_data, portable_adapter):
+    if numerics.missing(numerics.PROFILES["cpu-bf16"]):
+        pytest.skip("this CPU has no avx512_bf16")
+    adapter = train_tiny(tmp_path, tiny_base, tiny_data, "cpu-bf16", threads=None)
+    recorded = json.loads((adapter / "training_info.json").read_text())["numerics"]
+    assert recorded["class"] in ("cpu-bf16/amx_bf16", "cpu-bf16/avx512_bf16") and recorded["pins"] == dict.fromkeys(numerics.PINNED)
+    assert sha256_file(adapter / "adapter_model.safetensors") != sha256_file(portable_adapter / "adapter_model.safetensors")
+
+
+def test_missing_section_means_the_default_profile(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("train: {}\n")
+    assert numerics.load(params).profile == numerics.DEFAULT == "portable"
+    params.write_text("numerics:\n  profile: fastest\n")
+    with pytest.raises(InputError, match=r"params.yaml:2: field 'numerics.profile': Input should be 'portable', 'cpu-bf16' or 'cuda-bf16'"):
+        numerics.load(params)
+
+
+def test_a_cpu_without_avx2_cannot_run_the_portable_profile(monkeypatch, tmp_path):
+    monkeypatch.setattr(numerics, "cpu", lambda: {"model": "Old CPU", "features": ["f16c"]})
+    params = tmp_path / "params.yaml"
+    params.write_text("numerics:\n  profile: portable\n")
+    with pytest.raises(InputError) as error:
+        numerics.apply(numerics.load(params), params)
+    assert str(error.value) == f"{params}:2: field 'numerics.profile': 'portable' needs avx2, fma; this CPU (Old CPU) has f16c"
+
+
+def test_record_needs_a_profile_in_force(monkeypatch):
+    monkeypatch.setattr(numerics, "_active", None)
+    with pytest.raises(RunError, match="no numerics profile is in force"):
+        numerics.record()
