@@ -1,8 +1,8 @@
 """Training throughput of the ``train`` stage under each numerics profile, against the baselines, in one run.
 
 Every side fine-tunes the same LoRA adapter on the same base model, optimizer step by optimizer
-step on the same examples (the stage's first steps: ``--examples-per-step`` of them each); only
-what the side names differs:
+step on the stage's first steps of ``--examples-per-step`` examples (the same ones wherever the
+micro-batch size is the same); only what the side names differs:
 
 - naive: the original guide's data path (prompt + response + EOS tokenized together, padded to
   ``max_length`` with pad = EOS, loss on every position), float32 on the CPU's own kernels;
@@ -58,8 +58,11 @@ SIDES = {
 BEFORE_MICRO_BATCH = 4
 
 
-def step_examples(args, tokenizer) -> list[list[tuple[dict, object]]]:
-    """The examples of the stage's first ``steps + 1`` optimizer steps, as (record, encoded) pairs."""
+def step_batches(args, tokenizer, micro: int) -> list[list[list[tuple[dict, object]]]]:
+    """The micro-batches of the stage's first ``steps + 1`` optimizer steps, as lists of (record, encoded) pairs.
+
+    The stage's own plan for this micro-batch size: sides with the same size train on the same examples.
+    """
     from nava_instruct.batching import Plan
     from nava_instruct.fileio import read_jsonl
     from nava_instruct.prompting import encode
@@ -68,8 +71,8 @@ def step_examples(args, tokenizer) -> list[list[tuple[dict, object]]]:
     records = [record for _, record in read_jsonl(args.data, required=FIELDS)]
     pairs = [(record, encode(record, tokenizer, args.max_length)) for record in records]
     pairs = [(record, encoded) for record, encoded in pairs if encoded is not None]
-    plan = Plan([encoded for _, encoded in pairs], BEFORE_MICRO_BATCH, args.examples_per_step // BEFORE_MICRO_BATCH, 1, seed=1234)
-    return [[pairs[i] for batch in plan.step(step, 0).batches for i in batch] for step in range(args.steps + 1)]
+    plan = Plan([encoded for _, encoded in pairs], micro, args.examples_per_step // micro, 1, seed=1234)
+    return [[[pairs[i] for i in batch] for batch in plan.step(step, 0).batches] for step in range(args.steps + 1)]
 
 
 def collate_naive(pairs, tokenizer, max_length: int) -> dict:
@@ -118,8 +121,7 @@ def measure(name: str, args) -> dict:
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
     loss_of = batch_loss if side.logits == "supervised" else loss_at_every_position
     times, useful, processed = [], 0, 0
-    for index, pairs in enumerate(step_examples(args, tokenizer)):
-        chunks = [pairs[i : i + micro] for i in range(0, len(pairs), micro)]
+    for index, chunks in enumerate(step_batches(args, tokenizer, micro)):
         if side.data == "naive":
             batches = [collate_naive(chunk, tokenizer, args.max_length) for chunk in chunks]
         else:
@@ -137,7 +139,7 @@ def measure(name: str, args) -> dict:
         log.info("%s step %d: %.1f s, loss %.3f", name, index, seconds, statistics.mean(losses))
         if index:  # the first step warms up kernels and allocators
             times.append(seconds)
-            useful += sum(len(encoded.input_ids) for _, encoded in pairs)
+            useful += sum(len(encoded.input_ids) for chunk in chunks for _, encoded in chunk)
             processed += sum(batch["input_ids"].numel() for batch in batches)
     return {
         "side": name,

@@ -17,6 +17,7 @@ import yaml
 
 from conftest import REPO
 from nava_instruct import audit as audit_module
+from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 
@@ -151,6 +152,34 @@ def test_lock_that_does_not_match_its_commit_is_refused_before_rebuilding(publis
     err = capsys.readouterr().err
     assert "dvc.lock: does not match the commit's inputs" in err and "src/nava_instruct/train.py (MISMATCH)" in err
     assert not (tmp_path / "report").exists()
+
+
+def test_commit_of_a_class_this_machine_lacks_is_refused_before_rebuilding(published, tmp_path, capsys):
+    """A lock whose adapter was trained on a GPU: one line naming what it needs and what is here, and nothing rebuilt."""
+    repo, _ = published
+    clone = tmp_path / "gpu-built"
+    sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
+    record = json.loads((clone / "provenance" / "train.json").read_text())
+    assert record["numerics"]["class"] == "portable/x86-64-avx2"
+    record["numerics"] |= {"profile": "cuda-bf16", "class": "cuda-bf16/NVIDIA H100 80GB HBM3"}
+    (clone / "provenance" / "train.json").write_text(json.dumps(record))
+    gpu_built = commit(clone, "a lock from a GPU run")
+    assert main(["audit", "--repo", str(clone), "--rev", gpu_built, "--out", str(tmp_path / "report")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (f"error: cannot audit {gpu_built[:12]} on this machine: it was built under numerics profile 'cuda-bf16' "
+                   "(class cuda-bf16/NVIDIA H100 80GB HBM3): 'cuda-bf16' needs a CUDA GPU; this machine has none")
+    assert not (tmp_path / "report").exists()
+
+
+def test_a_class_this_cpu_lacks_names_what_it_needs_and_what_is_here(monkeypatch):
+    monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma"]})
+    reason = numerics.cannot_rebuild({"profile": "cpu-bf16", "class": "cpu-bf16/amx_bf16"})
+    assert reason == "it was built under numerics profile 'cpu-bf16' (class cpu-bf16/amx_bf16): 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma"
+    monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma", "avx512_bf16"]})
+    assert numerics.cannot_rebuild({"profile": "cpu-bf16", "class": "cpu-bf16/amx_bf16"}).endswith(
+        "this machine's class for that profile is cpu-bf16/avx512_bf16, whose bits differ")
+    assert numerics.cannot_rebuild({"profile": "portable", "class": "portable/x86-64-avx2"}) is None
+    assert audit_module.built_numerics({}, {"train": {"params": {"params.yaml": {"train": {"precision": "bf16"}}}}}) == {"profile": "cpu-bf16", "class": None}
 
 
 def test_unknown_revision_and_missing_lock(published, tmp_path):

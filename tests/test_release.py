@@ -13,6 +13,7 @@ from nava_instruct.errors import InputError
 FILES = {
     "models/adapter/adapter_model.safetensors": b"adapter weights",
     "models/adapter/adapter_config.json": b"{}",
+    "models/adapter/training_info.json": b'{"numerics": {"profile": "portable", "class": "portable/x86-64-avx2"}}',
     "models/gguf/model-Q4_K_M.gguf": b"GGUF q4",
     "models/gguf/model-f16.gguf": b"GGUF f16",
     "data/train.jsonl": b'{"instruction": "a", "input": "", "output": "b"}\n',
@@ -55,6 +56,7 @@ def test_statement_names_every_artifact_file_and_material(workspace):
     build = statement["predicate"]["buildDefinition"]
     assert build["buildType"] == release.BUILD_TYPE
     assert build["externalParameters"]["params"]["train"] == {"lr": 0.001}
+    assert build["internalParameters"]["numerics"] == {"profile": "portable", "class": "portable/x86-64-avx2"}  # from training_info.json
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     dependencies = {d["name"]: d["digest"] for d in build["resolvedDependencies"]}
     assert dependencies["source"] == {"gitCommit": commit}

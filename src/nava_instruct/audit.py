@@ -30,8 +30,8 @@ from pathlib import Path
 
 import yaml
 
-from nava_instruct import verify
-from nava_instruct.errors import InputError
+from nava_instruct import numerics, verify
+from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import write_json, write_text
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 # What `make repro` sets for every stage (Makefile), so the rebuild runs under the same settings.
 REPRO_ENV = {"PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
 NOT_REBUILT = "NOT REBUILT"
-ENVIRONMENT_KEYS = ("python", "implementation", "platform", "machine", "cpu_count", "cpu", "packages", "torch", "container", "determinism_env", "locks")
+ENVIRONMENT_KEYS = ("python", "implementation", "platform", "machine", "cpu_count", "cpu", "packages", "torch", "container", "determinism_env", "locks",
+                    "numerics")
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -160,6 +161,15 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def built_numerics(train_record: dict, stages: dict) -> dict | None:
+    """The numerics the commit's adapter was trained under: its train record's, or, for a commit older than the
+    profiles, the one its ``train.precision`` param implies (bf16 on the CPU, class not recorded)."""
+    if "numerics" in train_record:
+        return train_record["numerics"]
+    section = stages.get("train", {}).get("params", {}).get("params.yaml", {}).get("train", {})
+    return {"profile": "cpu-bf16", "class": None} if section.get("precision") == "bf16" else None
+
+
 def show(repo: Path, commit: str, path: str) -> str | None:
     """The text of ``path`` at ``commit``, or None if the commit has no such file."""
     done = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=repo, capture_output=True, text=True)
@@ -182,6 +192,9 @@ def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool =
         if stale := verify.failed(inputs):
             names = ", ".join(f"{row['path']} ({row['status']})" for row in stale[:5])
             raise InputError(f"{commit[:12]}:dvc.lock", f"does not match the commit's inputs, so it was not produced from this commit: {names}")
+        built = built_numerics(json.loads(show(repo_path, commit, "provenance/train.json") or "{}"), stages)
+        if built and (reason := numerics.cannot_rebuild(built)):
+            raise RunError(f"cannot audit {commit[:12]} on this machine: {reason}")
         log.info("rebuilding %s in %s (log: %s)", commit[:12], clone, workdir / "repro.log")
         clear_outputs(stages, clone)
         exit_status, seconds = reproduce(clone, workdir / "repro.log")

@@ -139,3 +139,20 @@ def record() -> dict:
         "aten_capability": torch.backends.cpu.get_cpu_capability() if torch else None,
         "threads": torch.get_num_threads() if torch else None,
     }
+
+
+def cannot_rebuild(built: dict) -> str | None:
+    """Why this machine cannot rebuild bits made under ``built`` (a record's ``numerics``), in words; None if it can.
+
+    A record without a class (made before profiles were recorded) is checked for its profile alone.
+    """
+    profile = PROFILES.get(built["profile"])
+    if profile is None:
+        return f"it was built under numerics profile '{built['profile']}', which this code does not know"
+    needs = f"it was built under numerics profile '{profile.name}'" + (f" (class {built['class']})" if built.get("class") else "")
+    if problem := missing(profile):
+        return f"{needs}: {problem}"
+    here = reproducibility_class(profile)
+    if built.get("class") and built["class"] != here:
+        return f"{needs}; this machine's class for that profile is {here}, whose bits differ"
+    return None

@@ -6,7 +6,8 @@ which files were built and from what:
 - subjects: every file of the adapter, the merged model and the GGUF folder, by sha256;
 - resolved dependencies (SLSA's "materials"): the train and eval datasets, the base model's
   manifest, params.yaml, dvc.yaml, every Python lock, and the code commit;
-- external parameters: the whole params.yaml; internal ones: the determinism settings;
+- external parameters: the whole params.yaml; internal ones: the determinism settings and the
+  numerics the adapter was trained under (profile, reproducibility class, kernel pins);
 - byproducts: the per-stage environment records (``provenance/<stage>.json``) and the metrics.
 
 No timestamps are written, so two runs on the same commit and environment give the same bytes.
@@ -15,6 +16,7 @@ No timestamps are written, so two runs on the same commit and environment give t
 
 from __future__ import annotations
 
+import json
 import logging
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -46,6 +48,7 @@ class Params(StageParams):
         "metrics/train.json", "metrics/parity.json", "metrics/evaluate.json",
     ]
     params_file: str = "params.yaml"
+    training_info: str = "models/adapter/training_info.json"  # the numerics the adapter was trained under
     statement_out: str = "release/provenance.intoto.json"
 
 
@@ -78,6 +81,10 @@ def statement(params: Params) -> dict:
         pipeline_params = yaml.safe_load(Path(params.params_file).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(params.params_file, "params file not found") from None
+    try:
+        trained_under = json.loads(Path(params.training_info).read_text(encoding="utf-8"))["numerics"]
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        raise InputError(params.training_info, "no numerics record: run stage train first (dvc repro train)") from None
     return {
         "_type": STATEMENT_TYPE,
         "subject": descriptors(params.artifacts),
@@ -86,7 +93,7 @@ def statement(params: Params) -> dict:
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
                 "externalParameters": {"pipeline": "dvc.yaml", "params": pipeline_params, "source": {"commit": code["commit"], "dirty": code["dirty"]}},
-                "internalParameters": {"determinism_env": environment["determinism_env"], "cpu_count": environment["cpu_count"]},
+                "internalParameters": {"determinism_env": environment["determinism_env"], "cpu_count": environment["cpu_count"], "numerics": trained_under},
                 "resolvedDependencies": descriptors(params.materials) + ([source] if source else []),
             },
             "runDetails": {
