@@ -32,20 +32,6 @@ def test_torch_state_is_reported_once_torch_is_loaded():
     assert state["deterministic_algorithms"] == torch.are_deterministic_algorithms_enabled()
 
 
-def test_stage_run_writes_provenance(monkeypatch, tmp_path):
-    from test_split import make_pool
-
-    monkeypatch.chdir(tmp_path)
-    write_jsonl(tmp_path / "pool.jsonl", make_pool(40))
-    (tmp_path / "params.yaml").write_text(
-        "split:\n  pool: pool.jsonl\n  extra_glob: none/*.jsonl\n  train_out: t.jsonl\n  eval_out: e.jsonl\n"
-        "  meta_dir: meta\n  report: report.json\n"
-    )
-    assert main(["split", "--params", "params.yaml"]) == 0
-    record = json.loads((tmp_path / "provenance" / "split.json").read_text())
-    assert record["packages"]["lark"] and record["python"]
-
-
 def test_cli_runs_offline_unless_told_otherwise(monkeypatch, tmp_path):
     """transformers writes HF_HUB_OFFLINE into saved tokenizer configs: an unset variable would change model bytes."""
     (tmp_path / "ok.nava").write_text("let M = euclidean_plane()\n")
@@ -57,7 +43,7 @@ def test_cli_runs_offline_unless_told_otherwise(monkeypatch, tmp_path):
     assert os.environ["HF_HUB_OFFLINE"] == "0"
 
 
-def test_stage_records_name_their_stage_and_command(monkeypatch, tmp_path):
+def test_stage_records_name_their_stage_command_and_numerics(monkeypatch, tmp_path):
     """Two stages run in one environment leave different records, which an audit still compares as the same environment."""
     from test_split import make_pool
 
@@ -77,4 +63,5 @@ def test_stage_records_name_their_stage_and_command(monkeypatch, tmp_path):
     records = {stage: json.loads(text) for stage, text in raw.items()}
     for stage, record in records.items():
         assert (record["stage"], record["command"]) == (stage, f"nava-instruct {stage} --params params.yaml")
+        assert record["packages"]["lark"] and record["python"] and record["numerics"]["profile"] == "portable"
     assert environment_diff(records["generate"], records["split"]) == []

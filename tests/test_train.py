@@ -192,10 +192,9 @@ def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data
     assert err == f"error: {params}:2: field 'numerics.profile': 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
 
 
-def test_profile_pins_are_refused_once_torch_has_loaded(tmp_path, tiny_base, tiny_data, capsys):
+def test_profile_pins_are_refused_once_torch_has_loaded(tmp_path, tiny_base, tiny_data, capsys, monkeypatch):
     """This test process loaded torch under the portable pins: another profile's kernels can no longer be chosen."""
-    if numerics.missing(numerics.PROFILES["cpu-bf16"]):
-        pytest.skip("this CPU has no avx512_bf16")
+    monkeypatch.setattr(numerics, "cpu", lambda: {"model": "Xeon", "features": ["avx2", "avx512_bf16", "fma"]})
     err = run_cli(write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16"), capsys)
     assert err.startswith("error: numerics profile 'cpu-bf16' needs MKL_CBWR=(unset)") and err.endswith("run the stage through `nava-instruct`")
 
@@ -224,3 +223,13 @@ def test_out_of_memory_is_one_clear_line(tmp_path, tiny_base, tiny_data, capsys,
     monkeypatch.setattr(train, "batch_loss", exhausted)
     err = run_cli(write_params(tmp_path, tiny_base, tiny_data), capsys)
     assert err.startswith("error: train: out of memory at batch_size=4, max_length=128")
+
+
+def test_adapters_only_on_the_top_layers(tiny_base):
+    """adapted_layers=1 on the 2-layer model: LoRA weights in layer 1 only; more layers than the model has means all."""
+    def adapted(layers):
+        model = train.load_model(train.Params(base_dir=str(tiny_base), adapted_layers=layers), "fp32", trust_remote_code=False, device_index=0)
+        return {name.split(".layers.")[1].split(".")[0] for name, p in model.named_parameters() if p.requires_grad}
+
+    assert adapted(1) == {"1"}
+    assert adapted(8) == adapted(None) == {"0", "1"}

@@ -43,12 +43,13 @@ class Profile:
     precision: Literal["fp32", "bf16"]
     cpu_flags: tuple[str, ...] = ()  # what the CPU must have (/proc/cpuinfo names)
     pins: dict[str, str] = field(default_factory=dict)  # values of PINNED; a variable not named here is cleared
+    threads: int | None = None  # torch's and MKL's threads, where the bits depend on them; None: torch's choice
 
 
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("portable", "cpu", "fp32", ("avx2", "fma"), {"MKL_CBWR": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}),
+        Profile("portable", "cpu", "fp32", ("avx2", "fma"), {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}, 2),
         Profile("cpu-bf16", "cpu", "bf16", ("avx512_bf16",)),
         Profile("cuda-bf16", "cuda", "bf16"),
     )
@@ -116,6 +117,10 @@ def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
             os.environ[name] = profile.pins[name]
         else:
             os.environ.pop(name, None)
+    if profile.threads:
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(profile.threads)  # read when torch loads
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(profile.threads)
     _active = profile
     return profile
 
