@@ -56,6 +56,7 @@ SIDES = {
     "fastest": Side("cpu-bf16", "stage", "supervised", True),
 }
 BEFORE_MICRO_BATCH = 4
+OWN_KERNELS = numerics.Profile("own kernels", "cpu", "fp32")  # float32 with nothing pinned, torch's default kernels
 
 
 def step_batches(args, tokenizer, micro: int) -> list[list[list[tuple[dict, object]]]]:
@@ -102,6 +103,7 @@ def measure(name: str, args) -> dict:
     if side.profile:
         profile = numerics.apply(numerics.Params(profile=side.profile))
     else:
+        profile = OWN_KERNELS
         for variable in numerics.PINNED:
             os.environ.pop(variable, None)
     import torch
@@ -116,9 +118,9 @@ def measure(name: str, args) -> dict:
     stage = yaml.safe_load(open(args.params))["train"]
     micro = stage["batch_size"] if side.stage_layout else BEFORE_MICRO_BATCH
     params = train.Params(base_dir=args.base, adapted_layers=stage.get("adapted_layers") if side.stage_layout else None)
-    precision = profile.precision if side.profile else "fp32"
-    model = train.load_model(params, precision, trust_remote_code=False, device_index=0)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
+    precision = profile.precision
+    model = train.load_model(params, profile, trust_remote_code=False, device_index=0)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4, fused=side.profile is not None)  # as the stage
     loss_of = batch_loss if side.logits == "supervised" else loss_at_every_position
     times, useful, processed = [], 0, 0
     for index, chunks in enumerate(step_batches(args, tokenizer, micro)):

@@ -228,7 +228,8 @@ def test_out_of_memory_is_one_clear_line(tmp_path, tiny_base, tiny_data, capsys,
 def test_adapters_only_on_the_top_layers(tiny_base):
     """adapted_layers=1 on the 2-layer model: LoRA weights in layer 1 only; more layers than the model has means all."""
     def adapted(layers):
-        model = train.load_model(train.Params(base_dir=str(tiny_base), adapted_layers=layers), "fp32", trust_remote_code=False, device_index=0)
+        params = train.Params(base_dir=str(tiny_base), adapted_layers=layers)
+        model = train.load_model(params, numerics.PROFILES["portable"], trust_remote_code=False, device_index=0)
         return {name.split(".layers.")[1].split(".")[0] for name, p in model.named_parameters() if p.requires_grad}
 
     assert adapted(1) == {"1"}

@@ -44,12 +44,13 @@ class Profile:
     cpu_flags: tuple[str, ...] = ()  # what the CPU must have (/proc/cpuinfo names)
     pins: dict[str, str] = field(default_factory=dict)  # values of PINNED; a variable not named here is cleared
     threads: int | None = None  # torch's and MKL's threads, where the bits depend on them; None: torch's choice
+    onednn_linears: bool = False  # the frozen base's products on oneDNN (frozen_linear.py) instead of MKL
 
 
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("portable", "cpu", "fp32", ("avx2", "fma"), {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}, 2),
+        Profile("portable", "cpu", "fp32", ("avx2", "fma"), {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}, 2, True),
         Profile("cpu-bf16", "cpu", "bf16", ("avx512_bf16",)),
         Profile("cuda-bf16", "cuda", "bf16"),
     )

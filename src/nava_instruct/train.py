@@ -74,7 +74,7 @@ from transformers import (
     get_scheduler,
 )
 
-from nava_instruct import numerics
+from nava_instruct import frozen_linear, numerics
 from nava_instruct.base import MANIFEST
 from nava_instruct.batching import (
     EncodedSet,
@@ -166,8 +166,9 @@ def make_deterministic(seed: int) -> dict:
     }
 
 
-def load_model(params: Params, precision: str, trust_remote_code: bool, device_index: int):
-    """The base model with a fresh LoRA adapter; only the adapter is trainable."""
+def load_model(params: Params, profile: numerics.Profile, trust_remote_code: bool, device_index: int):
+    """The base model with a fresh LoRA adapter, computing as ``profile`` says; only the adapter is trainable."""
+    precision = profile.precision
     checkpointing = {"use_reentrant": False}
     if params.method == "qlora":
         quantization = BitsAndBytesConfig(
@@ -192,6 +193,8 @@ def load_model(params: Params, precision: str, trust_remote_code: bool, device_i
     except ValueError as error:
         raise InputError("train.target_modules", str(error).splitlines()[0]) from None
     model.peft_config["default"].target_modules = sorted(params.target_modules)  # PEFT keeps a set: written in hash order
+    if profile.onednn_linears:
+        frozen_linear.route(model)
     if precision != "fp32":  # autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input
         for layer in model.modules():
             if isinstance(layer, BaseTunerLayer):
@@ -363,8 +366,9 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
         raise InputError(params.train_file, f"{len(data['train'].examples)} examples fill no step of {plan.per_step} batches of {params.batch_size}")
     total_steps = params.max_steps or params.epochs * plan.steps_per_epoch
 
-    model = load_model(params, profile.precision, trust_remote_code, accelerator.local_process_index)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.lr, weight_decay=params.weight_decay)
+    model = load_model(params, profile, trust_remote_code, accelerator.local_process_index)
+    # The fused kernel gave the same bits on real and emulated CPUs where the for-each one did not (docs/numerics.md).
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.lr, weight_decay=params.weight_decay, fused=True)
     scheduler = get_scheduler(SCHEDULERS[params.lr_scheduler], optimizer, num_warmup_steps=params.warmup_steps, num_training_steps=total_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
     accelerator.register_for_checkpointing(scheduler)  # stepped here once per step, not once per process as a prepared one is
