@@ -10,6 +10,7 @@ micro-batch size is the same); only what the side names differs:
   per batch, logits at every position, adapters on every layer, float32 on the CPU's own kernels;
 - portable: the stage's default, with ``params.yaml``'s train section (micro-batch size, adapted
   layers) and logits at supervised positions only, under the portable profile's pinned kernels;
+- portable-all-layers: the same with adapters on every layer, as before (the cost of that lever);
 - fastest: the same under the fastest class this CPU has (``cpu-bf16`` where it runs; on an
   AVX2-only CPU that is ``portable`` itself, and the side is left out).
 
@@ -53,6 +54,7 @@ SIDES = {
     "naive": Side(None, "naive", "all", False),
     "fp32-before": Side(None, "stage", "all", False),
     "portable": Side("portable", "stage", "supervised", True),
+    "portable-all-layers": Side("portable", "stage", "supervised", False),
     "fastest": Side("cpu-bf16", "stage", "supervised", True),
 }
 BEFORE_MICRO_BATCH = 4

@@ -8,11 +8,11 @@ the whole process before torch loads, so ``dvc repro``, ``audit`` and a direct C
 under it. What a profile produces is the same bit for bit on every machine of its
 *reproducibility class*:
 
-- ``portable`` (the default): float32, with MKL held to its AVX2 branch (``MKL_CBWR``), ATen to
-  its AVX2 kernels (``ATEN_CPU_CAPABILITY``) and oneDNN to AVX2 at most. One class for every
-  x86-64 CPU with AVX2 and FMA. Measured with ``shared/probes/cpu_bits.py``: an AVX2-only EPYC and
-  an AVX-512 EPYC give the same bits under these pins and different bits without them; 1 to 7
-  threads give the same bits, so the thread count is recorded, not pinned (docs/numerics.md).
+- ``portable`` (the default): float32 on kernels that choose their code by instruction set, not by
+  CPU vendor: ATen's AVX2 kernels, oneDNN's AVX2 kernels for the frozen base's
+  products (``onednn_linear``), MKL's compatible branch on 2 threads for the rest, and the fused
+  AdamW. One class for every x86-64 CPU with AVX2 and FMA: the same adapter on a real AVX-512
+  EPYC and on emulated Intel Haswell and AMD Rome CPUs (docs/numerics.md has the measurements).
 - ``cpu-bf16``: bf16 autocast on the CPU's own kernels, much faster where the CPU has AVX512-BF16
   or AMX; its bits differ between those two, so each is its own class.
 - ``cuda-bf16``: bf16 on a CUDA GPU (QLoRA computes in it); a class per GPU model.
@@ -44,7 +44,7 @@ class Profile:
     cpu_flags: tuple[str, ...] = ()  # what the CPU must have (/proc/cpuinfo names)
     pins: dict[str, str] = field(default_factory=dict)  # values of PINNED; a variable not named here is cleared
     threads: int | None = None  # torch's and MKL's threads, where the bits depend on them; None: torch's choice
-    onednn_linears: bool = False  # the frozen base's products on oneDNN (frozen_linear.py) instead of MKL
+    onednn_linears: bool = False  # linear layers on oneDNN (onednn_linear.py) instead of MKL
 
 
 PROFILES = {

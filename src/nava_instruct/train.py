@@ -74,7 +74,7 @@ from transformers import (
     get_scheduler,
 )
 
-from nava_instruct import frozen_linear, numerics
+from nava_instruct import numerics, onednn_linear
 from nava_instruct.base import MANIFEST
 from nava_instruct.batching import (
     EncodedSet,
@@ -194,7 +194,7 @@ def load_model(params: Params, profile: numerics.Profile, trust_remote_code: boo
         raise InputError("train.target_modules", str(error).splitlines()[0]) from None
     model.peft_config["default"].target_modules = sorted(params.target_modules)  # PEFT keeps a set: written in hash order
     if profile.onednn_linears:
-        frozen_linear.route(model)
+        onednn_linear.route(model)
     if precision != "fp32":  # autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input
         for layer in model.modules():
             if isinstance(layer, BaseTunerLayer):
