@@ -180,7 +180,7 @@ def main() -> None:
     cpu = numerics.cpu()
     log.info("CPU: %s (%s)", cpu["model"], ", ".join(cpu["features"] or []))
     for name, result in results.items():
-        log.info("%-12s %7.1f useful tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB  %s, ATen %s, %d threads",
+        log.info("%-20s %7.1f useful tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB  %s, ATen %s, %d threads",
                  name, result["useful_tokens_per_s"], 100 * result["padding_share"], result["median_step_s"], result["peak_rss_mb"],
                  result["numerics"]["profile"] or "own kernels", result["numerics"]["aten_capability"], result["threads"])
     for name in results:
