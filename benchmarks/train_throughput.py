@@ -8,11 +8,13 @@ micro-batch size is the same); only what the side names differs:
   ``max_length`` with pad = EOS, loss on every position), float32 on the CPU's own kernels;
 - fp32-before: the stage as it was before the numerics profiles: length-grouped batches, padding
   per batch, logits at every position, adapters on every layer, float32 on the CPU's own kernels;
-- portable: the stage's default, with ``params.yaml``'s train section (micro-batch size, adapted
-  layers) and logits at supervised positions only, under the portable profile's pinned kernels;
-- portable-all-layers: the same with adapters on every layer, as before (the cost of that lever);
-- fastest: the same under the fastest class this CPU has (``cpu-bf16`` where it runs; on an
-  AVX2-only CPU that is ``portable`` itself, and the side is left out).
+- portable: the stage's default, with ``params.yaml``'s adapted layers and logits at supervised
+  positions only, under the portable profile's pinned kernels;
+- portable-top-8: the same with adapters on the top 8 layers only (the backward pass stops there);
+- fastest: the stage's default under the fastest class this CPU has (``cpu-bf16`` where it runs; on
+  an AVX2-only CPU that is ``portable`` itself, and the side is left out).
+
+Every side uses ``params.yaml``'s micro-batch size.
 
 Useful tokens are the non-pad ones; the figure that matters is useful tokens per second. Each
 side runs in its own process, one after the other (pins only take effect before torch loads, and
@@ -34,6 +36,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import yaml
 
@@ -47,17 +50,16 @@ class Side:
     profile: str | None  # None: no pins, the CPU's own float32 kernels (what training used before the profiles)
     data: str  # "stage" or "naive"
     logits: str  # "supervised" (the stage now) or "all"
-    stage_layout: bool  # micro-batch size and adapted layers from params.yaml (else 4 per micro-batch, every layer)
+    adapted_layers: int | None | Literal["params"]  # the top N layers; None: all; "params": as params.yaml says
 
 
 SIDES = {
-    "naive": Side(None, "naive", "all", False),
-    "fp32-before": Side(None, "stage", "all", False),
-    "portable": Side("portable", "stage", "supervised", True),
-    "portable-all-layers": Side("portable", "stage", "supervised", False),
-    "fastest": Side("cpu-bf16", "stage", "supervised", True),
+    "naive": Side(None, "naive", "all", None),
+    "fp32-before": Side(None, "stage", "all", None),
+    "portable": Side("portable", "stage", "supervised", "params"),
+    "portable-top-8": Side("portable", "stage", "supervised", 8),
+    "fastest": Side("cpu-bf16", "stage", "supervised", "params"),
 }
-BEFORE_MICRO_BATCH = 4
 OWN_KERNELS = numerics.Profile("own kernels", "cpu", "fp32")  # float32 with nothing pinned, torch's default kernels
 
 
@@ -118,8 +120,8 @@ def measure(name: str, args) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(args.base)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     stage = yaml.safe_load(open(args.params))["train"]
-    micro = stage["batch_size"] if side.stage_layout else BEFORE_MICRO_BATCH
-    params = train.Params(base_dir=args.base, adapted_layers=stage.get("adapted_layers") if side.stage_layout else None)
+    micro = stage["batch_size"]
+    params = train.Params(base_dir=args.base, adapted_layers=stage.get("adapted_layers") if side.adapted_layers == "params" else side.adapted_layers)
     precision = profile.precision
     model = train.load_model(params, profile, trust_remote_code=False, device_index=0)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4, fused=side.profile is not None)  # as the stage

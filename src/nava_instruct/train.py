@@ -118,7 +118,7 @@ class Params(StageParams):
     target_modules: list[str] = Field(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], min_length=1)
     # Adapters on the top N decoder layers only (all of them if the model has fewer; None: all). The backward pass
     # stops below the lowest adapted layer: the main lever on CPU training speed (benchmarks/train_throughput.py).
-    adapted_layers: int | None = Field(8, ge=1)
+    adapted_layers: int | None = Field(None, ge=1)
     lr: float = Field(1e-3, gt=0)
     lr_scheduler: Literal["linear", "cosine", "constant"] = "cosine"
     warmup_steps: int = Field(5, ge=0)
