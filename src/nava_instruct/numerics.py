@@ -9,8 +9,8 @@ under it. What a profile produces is the same bit for bit on every machine of it
 *reproducibility class*:
 
 - ``portable`` (the default): float32 on kernels that choose their code by instruction set, not by
-  CPU vendor: ATen's AVX2 kernels, oneDNN's AVX2 kernels for the frozen base's
-  products (``onednn_linear``), MKL's compatible branch on 2 threads for the rest, and the fused
+  CPU vendor: ATen's AVX2 kernels, oneDNN's AVX2 kernels for every linear layer
+  (``onednn_linear``), MKL's compatible branch on 2 threads for the rest, and the fused
   AdamW. One class for every x86-64 CPU with AVX2 and FMA: the same adapter on a real AVX-512
   EPYC and on emulated Intel Haswell and AMD Rome CPUs (docs/numerics.md has the measurements).
 - ``cpu-bf16``: bf16 autocast on the CPU's own kernels, much faster where the CPU has AVX512-BF16
@@ -109,7 +109,7 @@ def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
     profile = PROFILES[params.profile]
     if problem := missing(profile):
         raise InputError(params_path, problem, line=key_line(params_path, (SECTION, "profile")), field=f"{SECTION}.profile")
-    wrong = {name: os.environ.get(name) for name in PINNED if os.environ.get(name) != profile.pins.get(name)}
+    wrong = [name for name in PINNED if os.environ.get(name) != profile.pins.get(name)]
     if wrong and "torch" in sys.modules:  # kernels are chosen once torch has loaded: too late to change them
         settings = ", ".join(f"{name}={profile.pins.get(name, '(unset)')}" for name in wrong)
         raise RunError(f"numerics profile '{profile.name}' needs {settings} before torch loads; run the stage through `nava-instruct`")

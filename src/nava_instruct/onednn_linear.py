@@ -41,12 +41,8 @@ class OneDNNLinear(torch.autograd.Function):
         return grad_x, grad_weight
 
 
-def route(model: torch.nn.Module) -> int:
-    """Run every bias-free float32 ``nn.Linear`` of ``model`` on oneDNN; return how many there are."""
-    linears = [
-        module for module in model.modules()
-        if isinstance(module, torch.nn.Linear) and module.bias is None and module.weight.dtype == torch.float32
-    ]
-    for module in linears:
-        module.forward = lambda x, module=module: OneDNNLinear.apply(x, module.weight)
-    return len(linears)
+def route(model: torch.nn.Module) -> None:
+    """Run every bias-free float32 ``nn.Linear`` of ``model`` on oneDNN."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear) and module.bias is None and module.weight.dtype == torch.float32:
+            module.forward = lambda x, module=module: OneDNNLinear.apply(x, module.weight)
