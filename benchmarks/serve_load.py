@@ -16,8 +16,8 @@ import threading
 import time
 
 from nava_instruct.cli import SERVE_MODEL
-from nava_instruct.client import ClientError, NavaClient
-from nava_instruct.serve import running
+from nava_instruct.serving.client import ClientError, NavaClient
+from nava_instruct.serving.serve import running
 
 INSTRUCTIONS = [
     "Write NAVA code that plans a path on the plane from (0, 0) to (4, 3), avoiding a disc of radius 1 at (2, 1.5).",
@@ -54,7 +54,10 @@ def main() -> int:
         client = NavaClient(url, timeout=600)
         started = time.monotonic()
         deadline = started + args.seconds
-        threads = [threading.Thread(target=client_loop, args=(client, deadline, args.max_tokens, results, failures)) for _ in range(args.clients)]
+        threads = [
+            threading.Thread(target=client_loop, args=(client, deadline, args.max_tokens, results, failures))
+            for _ in range(args.clients)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

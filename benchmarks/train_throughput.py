@@ -68,9 +68,9 @@ def step_batches(args, tokenizer, micro: int) -> list[list[list[tuple[dict, obje
 
     The stage's own plan for this micro-batch size: sides with the same size train on the same examples.
     """
-    from nava_instruct.batching import Plan
     from nava_instruct.fileio import read_jsonl
-    from nava_instruct.prompting import encode
+    from nava_instruct.lm.batching import Plan
+    from nava_instruct.lm.prompting import encode
     from nava_instruct.records import FIELDS
 
     records = [record for _, record in read_jsonl(args.data, required=FIELDS)]
@@ -81,11 +81,21 @@ def step_batches(args, tokenizer, micro: int) -> list[list[list[tuple[dict, obje
 
 
 def collate_naive(pairs, tokenizer, max_length: int) -> dict:
-    from nava_instruct.prompting import render
+    from nava_instruct.lm.prompting import render
 
     tokenizer.pad_token = tokenizer.eos_token  # the guide's pad = EOS
-    texts = [prompt + response + tokenizer.eos_token for prompt, response in (render(record, tokenizer) for record, _ in pairs)]
-    encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, add_special_tokens=False, return_tensors="pt")
+    texts = [
+        prompt + response + tokenizer.eos_token
+        for prompt, response in (render(record, tokenizer) for record, _ in pairs)
+    ]
+    encoded = tokenizer(
+        texts,
+        padding="max_length",
+        truncation=True,
+        max_length=max_length,
+        add_special_tokens=False,
+        return_tensors="pt",
+    )
     return {**encoded, "labels": encoded["input_ids"].clone()}  # labels on the padding too
 
 
@@ -93,12 +103,14 @@ def loss_at_every_position(model, batch):
     """The loss as computed before: logits for every position, shifted, supervised ones kept."""
     import torch
 
-    from nava_instruct.prompting import IGNORE
+    from nava_instruct.lm.prompting import IGNORE
 
     logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
     targets = batch["labels"][:, 1:]
     supervised = targets != IGNORE
-    return torch.nn.functional.cross_entropy(logits[supervised].float(), targets[supervised], reduction="sum"), supervised.sum()
+    return torch.nn.functional.cross_entropy(
+        logits[supervised].float(), targets[supervised], reduction="sum"
+    ), supervised.sum()
 
 
 def measure(name: str, args) -> dict:
@@ -113,18 +125,23 @@ def measure(name: str, args) -> dict:
     import torch
     from transformers import AutoTokenizer
 
-    from nava_instruct import train
-    from nava_instruct.batching import batch_loss, collate
+    from nava_instruct.lm.batching import batch_loss, collate
+    from nava_instruct.stages import train
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(args.base)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     stage = yaml.safe_load(open(args.params))["train"]
     micro = stage["batch_size"]
-    params = train.Params(base_dir=args.base, adapted_layers=stage.get("adapted_layers") if side.adapted_layers == "params" else side.adapted_layers)
+    params = train.Params(
+        base_dir=args.base,
+        adapted_layers=stage.get("adapted_layers") if side.adapted_layers == "params" else side.adapted_layers,
+    )
     precision = profile.precision
     model = train.load_model(params, profile, trust_remote_code=False, device_index=0)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4, fused=side.profile is not None)  # as the stage
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=2e-4, fused=side.profile is not None
+    )  # as the stage
     loss_of = batch_loss if side.logits == "supervised" else loss_at_every_position
     times, useful, processed = [], 0, 0
     for index, chunks in enumerate(step_batches(args, tokenizer, micro)):
@@ -153,27 +170,47 @@ def measure(name: str, args) -> dict:
         "padding_share": 1 - useful / processed,
         "median_step_s": statistics.median(times),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "numerics": numerics.record() if side.profile else {"profile": None, "aten_capability": torch.backends.cpu.get_cpu_capability()},
+        "numerics": numerics.record()
+        if side.profile
+        else {"profile": None, "aten_capability": torch.backends.cpu.get_cpu_capability()},
         "threads": torch.get_num_threads(),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="models/base", help="base model folder from stage base (default: %(default)s)")
-    parser.add_argument("--data", default="data/nava_instruct_train.jsonl", help="training examples (default: %(default)s)")
-    parser.add_argument("--params", default="params.yaml", help="the stage layout of the portable and fastest sides (default: %(default)s)")
-    parser.add_argument("--examples-per-step", type=int, default=8, help="examples per optimizer step (default: %(default)s)")
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per side, after one warm-up (default: %(default)s)")
+    parser.add_argument(
+        "--base", default="models/base", help="base model folder from stage base (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data", default="data/nava_instruct_train.jsonl", help="training examples (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--params",
+        default="params.yaml",
+        help="the stage layout of the portable and fastest sides (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--examples-per-step", type=int, default=8, help="examples per optimizer step (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=3, help="timed steps per side, after one warm-up (default: %(default)s)"
+    )
     parser.add_argument("--max-length", type=int, default=1024, help="as train.max_length (default: %(default)s)")
-    parser.add_argument("--sides", nargs="+", choices=list(SIDES), default=list(SIDES), help="which sides to run (default: all)")
+    parser.add_argument(
+        "--sides", nargs="+", choices=list(SIDES), default=list(SIDES), help="which sides to run (default: all)"
+    )
     parser.add_argument("--side", choices=list(SIDES), help=argparse.SUPPRESS)  # a child process measuring one side
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.side:
         print(json.dumps(measure(args.side, args)))
         return
-    sides = [name for name in args.sides if not (name == "fastest" and numerics.missing(numerics.PROFILES[SIDES[name].profile]))]
+    sides = [
+        name
+        for name in args.sides
+        if not (name == "fastest" and numerics.missing(numerics.PROFILES[SIDES[name].profile]))
+    ]
     results = {}
     for name in sides:
         command = [sys.executable, __file__, *sys.argv[1:], "--side", name]
@@ -182,9 +219,17 @@ def main() -> None:
     cpu = numerics.cpu()
     log.info("CPU: %s (%s)", cpu["model"], ", ".join(cpu["features"] or []))
     for name, result in results.items():
-        log.info("%-20s %7.1f useful tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB  %s, ATen %s, %d threads",
-                 name, result["useful_tokens_per_s"], 100 * result["padding_share"], result["median_step_s"], result["peak_rss_mb"],
-                 result["numerics"]["profile"] or "own kernels", result["numerics"]["aten_capability"], result["threads"])
+        log.info(
+            "%-20s %7.1f useful tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB  %s, ATen %s, %d threads",
+            name,
+            result["useful_tokens_per_s"],
+            100 * result["padding_share"],
+            result["median_step_s"],
+            result["peak_rss_mb"],
+            result["numerics"]["profile"] or "own kernels",
+            result["numerics"]["aten_capability"],
+            result["threads"],
+        )
     for name in results:
         for baseline in ("fp32-before", "naive"):
             if name != baseline and baseline in results:

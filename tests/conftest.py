@@ -34,9 +34,17 @@ def tiny_examples(count: int, start: int = 0) -> list[dict]:
         x, y = i % 7, (3 * i) % 5
         code = f"let M = euclidean_plane()\nlet start = [0.0, 0.0]\nlet goal = [{x}.0, {y}.0]\nlet path = compute_optimal_path(M)\n"
         if i % 3 == 0:
-            rows.append({"instruction": "Explain this NAVA program.", "input": code, "output": f"It plans a path on R^2 to ({x}, {y})."})
+            rows.append(
+                {
+                    "instruction": "Explain this NAVA program.",
+                    "input": code,
+                    "output": f"It plans a path on R^2 to ({x}, {y}).",
+                }
+            )
         else:
-            rows.append({"instruction": f"Write NAVA code from (0,0) to ({x},{y}) on the plane.", "input": "", "output": code})
+            rows.append(
+                {"instruction": f"Write NAVA code from (0,0) to ({x},{y}) on the plane.", "input": "", "output": code}
+            )
     return rows
 
 
@@ -47,8 +55,16 @@ def save_tiny_llama(tokenizer, folder: Path) -> Path:
 
     tokenizer.save_pretrained(folder)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=256, pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     torch.manual_seed(0)
     LlamaForCausalLM(config).save_pretrained(folder)
@@ -62,14 +78,21 @@ def tiny_model(tmp_path_factory) -> Path:
     from transformers import PreTrainedTokenizerFast
 
     folder = tmp_path_factory.mktemp("tiny-llama")
-    corpus = [f"### Instruction:\n{r['instruction']}\n\n### Input:\n{r['input']}\n\n### Response:\n{r['output']}" for r in tiny_examples(40)]
+    corpus = [
+        f"### Instruction:\n{r['instruction']}\n\n### Input:\n{r['input']}\n\n### Response:\n{r['output']}"
+        for r in tiny_examples(40)
+    ]
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     special = ["<pad>", "<s>", "</s>"]
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     bpe.train_from_iterator(corpus, trainer)
-    bpe.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])  # adds BOS, like Llama 3
+    bpe.post_processor = processors.TemplateProcessing(
+        single="<s> $A", special_tokens=[("<s>", 1)]
+    )  # adds BOS, like Llama 3
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
     tokenizer.chat_template = TINY_CHAT_TEMPLATE
     return save_tiny_llama(tokenizer, folder)
@@ -83,7 +106,7 @@ def tiny_smol_model(tmp_path_factory) -> Path:
     """
     from transformers import AutoTokenizer
 
-    from nava_instruct.base import embedded_gguf, split_digits
+    from nava_instruct.stages.base import embedded_gguf, split_digits
 
     gguf = embedded_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -94,7 +117,7 @@ def tiny_smol_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_base(tiny_model, tmp_path_factory) -> Path:
     """The tiny model materialised by stage ``base`` (source local), manifest included."""
-    from nava_instruct import base
+    from nava_instruct.stages import base
 
     out = tmp_path_factory.mktemp("stage-base") / "base"
     base.run(base.Params(source="local", path=str(tiny_model), out_dir=str(out)))
@@ -123,9 +146,15 @@ def random_adapter(base_dir: Path, out: Path, method: str = "lora") -> Path:
     from nava_instruct.fileio import sha256_file, write_json
 
     torch.manual_seed(1)
-    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)  # B is not zero
+    config = LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )  # B is not zero
     get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir), config).save_pretrained(out)
-    info = {"method": method, "prompt_format": "instruction", "base": {"dir": str(base_dir), "manifest_sha256": sha256_file(base_dir / "manifest.json")}}
+    info = {
+        "method": method,
+        "prompt_format": "instruction",
+        "base": {"dir": str(base_dir), "manifest_sha256": sha256_file(base_dir / "manifest.json")},
+    }
     write_json(out / "training_info.json", info)
     return out
 
@@ -133,11 +162,20 @@ def random_adapter(base_dir: Path, out: Path, method: str = "lora") -> Path:
 @pytest.fixture(scope="session")
 def tiny_smol_stages(tiny_smol_model, tmp_path_factory) -> Path:
     """A folder with ``base``, ``adapter``, ``merged`` and ``gguf`` (f16, Q4_K_M, Q8_0, base-f16), as the pipeline writes them."""
-    from nava_instruct import base, convert, merge
+    from nava_instruct.stages import base, convert, merge
 
     root = tmp_path_factory.mktemp("smol-stages")
     base.run(base.Params(source="local", path=str(tiny_smol_model), out_dir=str(root / "base")))
     random_adapter(root / "base", root / "adapter")
-    merge.run(merge.Params(base_dir=str(root / "base"), adapter_dir=str(root / "adapter"), out_dir=str(root / "merged")))
-    convert.run(convert.Params(merged_dir=str(root / "merged"), base_dir=str(root / "base"), converter_dir=str(CONVERTER), out_dir=str(root / "gguf")))
+    merge.run(
+        merge.Params(base_dir=str(root / "base"), adapter_dir=str(root / "adapter"), out_dir=str(root / "merged"))
+    )
+    convert.run(
+        convert.Params(
+            merged_dir=str(root / "merged"),
+            base_dir=str(root / "base"),
+            converter_dir=str(CONVERTER),
+            out_dir=str(root / "gguf"),
+        )
+    )
     return root

@@ -60,8 +60,11 @@ def call(name: str, *args) -> tuple:
 def sphere_point(draw, radius: float, polar: tuple[float, float]) -> tuple[tuple, list[float]]:
     theta = draw(st.floats(*polar))
     phi = draw(st.floats(0, math.tau))
-    coordinates = [radius * math.sin(theta) * math.cos(phi), radius * math.sin(theta) * math.sin(phi),
-                   radius * math.cos(theta)]
+    coordinates = [
+        radius * math.sin(theta) * math.cos(phi),
+        radius * math.sin(theta) * math.sin(phi),
+        radius * math.cos(theta),
+    ]
     parts = [draw(exact(round(c, 6))) for c in coordinates]
     return ("list", [node for node, _ in parts]), [value for _, value in parts]
 
@@ -103,21 +106,29 @@ def obstacle(draw, kind: str, radius: float | None) -> tuple[tuple, dict]:
     if kind == "S2":
         center_node, center = draw(sphere_point(radius, (math.pi - 1.0, math.pi)))
         angle_node, angle = draw(number(0.05, 0.5))
-        return call("cap", ("center", center_node), ("angle", angle_node)), {"kind": "cap", "center": center,
-                                                                              "angle": angle}
+        return call("cap", ("center", center_node), ("angle", angle_node)), {
+            "kind": "cap",
+            "center": center,
+            "angle": angle,
+        }
     if draw(st.booleans()):
         center_node, center = draw(point([(1, 9)] + [(-9, 9)] * (dim - 1)))
         size_node, size = draw(number(0.1, 1.0))
         name, spec_kind = ("disc", "disc") if dim == 2 else ("sphere", "ball")
-        return call(name, ("center", center_node), ("radius", size_node)), {"kind": spec_kind, "center": center,
-                                                                            "radius": size}
+        return call(name, ("center", center_node), ("radius", size_node)), {
+            "kind": spec_kind,
+            "center": center,
+            "radius": size,
+        }
     low_node, low = draw(point([(0, 8)] + [(-9, 8)] * (dim - 1)))
     sizes = [draw(number(0.1, 2.0))[1] for _ in range(dim)]
     high = [a + b for a, b in zip(low, sizes)]
     high_parts = [draw(exact(round(h, 2))) for h in high]
     name = "rectangle" if dim == 2 else "box"
-    return (call(name, ("min_corner", low_node), ("max_corner", ("list", [n for n, _ in high_parts]))),
-            {"kind": name, "min_corner": low, "max_corner": [v for _, v in high_parts]})
+    return (
+        call(name, ("min_corner", low_node), ("max_corner", ("list", [n for n, _ in high_parts]))),
+        {"kind": name, "min_corner": low, "max_corner": [v for _, v in high_parts]},
+    )
 
 
 @st.composite
@@ -128,13 +139,21 @@ def cost(draw) -> tuple[tuple | None, dict]:
     if kind == "geodesic":
         return call("geodesic_cost"), {"kind": "geodesic"}
     if kind == "weighted":
-        names = draw(st.lists(st.sampled_from(["length_weight", "curvature_weight", "jerk_weight", "energy_weight"]),
-                              min_size=1, max_size=4, unique=True))
+        names = draw(
+            st.lists(
+                st.sampled_from(["length_weight", "curvature_weight", "jerk_weight", "energy_weight"]),
+                min_size=1,
+                max_size=4,
+                unique=True,
+            )
+        )
         weights = {name: draw(number(0.0, 5.0)) for name in names}
         if all(value == 0 for _, value in weights.values()):
             weights[names[0]] = draw(number(0.1, 5.0))
-        spec = {"kind": "weighted", **dict.fromkeys(["length_weight", "curvature_weight", "jerk_weight",
-                                                     "energy_weight"], 0.0)}
+        spec = {
+            "kind": "weighted",
+            **dict.fromkeys(["length_weight", "curvature_weight", "jerk_weight", "energy_weight"], 0.0),
+        }
         spec.update({name: value for name, (_, value) in weights.items()})
         return call("cost_function", *[(name, node) for name, (node, _) in weights.items()]), spec
     args = [("type", ("str", f'"{kind}"'))]
@@ -168,8 +187,11 @@ class Layout:
         self.draw = draw
 
     def inner(self) -> str:  # between tokens inside brackets
-        return self.draw(st.sampled_from(["", " ", " ", "  ", "\n  ", "\n\n    ", " " + COMMENTS[0] + "\n  ",
-                                          "\n  " + COMMENTS[2] + "\n  "]))
+        return self.draw(
+            st.sampled_from(
+                ["", " ", " ", "  ", "\n  ", "\n\n    ", " " + COMMENTS[0] + "\n  ", "\n  " + COMMENTS[2] + "\n  "]
+            )
+        )
 
     def blank(self) -> str:  # between tokens outside brackets
         return self.draw(st.sampled_from([" ", " ", "", "  ", "\t"]))
@@ -184,8 +206,10 @@ class Layout:
         args = list(node[2])
         if self.draw(st.booleans()):
             args = self.draw(st.permutations(args))
-        texts = [self.expression(value) if name is None else f"{name}{self.blank()}:{self.blank()}"
-                 f"{self.expression(value)}" for name, value in args]
+        texts = [
+            self.expression(value) if name is None else f"{name}{self.blank()}:{self.blank()}{self.expression(value)}"
+            for name, value in args
+        ]
         return node[1] + "(" + self.inner() + self.separated(texts) + ")"
 
     def separated(self, items: list[str]) -> str:
@@ -197,8 +221,19 @@ class Layout:
         return text + self.inner()
 
     def statement_gap(self) -> str:
-        return self.draw(st.sampled_from(["\n", "\n", "\n\n", "\n\n\n", "\n" + COMMENTS[1] + "\n",
-                                          "\n\n" + COMMENTS[3] + "\n" + COMMENTS[4] + "\n", "  " + COMMENTS[2] + "\n"]))
+        return self.draw(
+            st.sampled_from(
+                [
+                    "\n",
+                    "\n",
+                    "\n\n",
+                    "\n\n\n",
+                    "\n" + COMMENTS[1] + "\n",
+                    "\n\n" + COMMENTS[3] + "\n" + COMMENTS[4] + "\n",
+                    "  " + COMMENTS[2] + "\n",
+                ]
+            )
+        )
 
 
 @st.composite
@@ -211,9 +246,18 @@ def programs(draw, min_obstacles: int = 0) -> Generated:
     obstacles = [draw(obstacle(kind, radius)) for _ in range(draw(st.integers(min_obstacles, 3)))]
     cost_node, cost_spec = draw(cost())
 
-    names = iter(f"{base}{i}" for i, base in enumerate(draw(st.lists(
-        st.sampled_from(["M", "start", "goal", "o", "obstacle", "c", "cost", "x", "let_", "circle"]),
-        min_size=12, max_size=12))))
+    names = iter(
+        f"{base}{i}"
+        for i, base in enumerate(
+            draw(
+                st.lists(
+                    st.sampled_from(["M", "start", "goal", "o", "obstacle", "c", "cost", "x", "let_", "circle"]),
+                    min_size=12,
+                    max_size=12,
+                )
+            )
+        )
+    )
     lets: list[tuple[str, tuple]] = []
 
     def maybe_bind(node, bindings):
@@ -224,8 +268,11 @@ def programs(draw, min_obstacles: int = 0) -> Generated:
         return ("ref", name)
 
     obstacle_nodes = [maybe_bind(node, lets) for node, _ in obstacles]
-    field_args = [("manifold", maybe_bind(manifold_node, lets)), ("start", maybe_bind(start_node, lets)),
-                  ("goal", maybe_bind(goal_node, lets))]
+    field_args = [
+        ("manifold", maybe_bind(manifold_node, lets)),
+        ("start", maybe_bind(start_node, lets)),
+        ("goal", maybe_bind(goal_node, lets)),
+    ]
     if cost_node is not None:
         field_args.append(("cost", maybe_bind(cost_node, lets)))
     lets = draw(st.permutations(lets))
@@ -246,7 +293,13 @@ def programs(draw, min_obstacles: int = 0) -> Generated:
         statements.append(draw(st.sampled_from(["visualize(path, field)", "visualize(path: path, field: field)"])))
     source = draw(st.sampled_from(["", "\n", COMMENTS[0] + "\n"]))
     source += "".join(statement + layout.statement_gap() for statement in statements)
-    problem = {"manifold": manifold_spec, "start": start, "goal": goal,
-               "obstacles": sort_obstacles([spec for _, spec in obstacles]), "cost": cost_spec,
-               "computed": True, "visualized": output.startswith("visualize")}
+    problem = {
+        "manifold": manifold_spec,
+        "start": start,
+        "goal": goal,
+        "obstacles": sort_obstacles([spec for _, spec in obstacles]),
+        "cost": cost_spec,
+        "computed": True,
+        "visualized": output.startswith("visualize"),
+    }
     return Generated(source, problem)

@@ -16,26 +16,52 @@ import pytest
 import yaml
 
 from conftest import REPO
-from nava_instruct import audit as audit_module
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
+from nava_instruct.release import audit as audit_module
 
 BIN = Path(sys.executable).parent
 TINY_PROFILE = {
     "generate": {"size": 240},
     "base": {"source": "local", "path": "tiny-base", "trust_remote_code": False, "out_dir": "models/base"},
-    "train": {"max_steps": 2, "warmup_steps": 0, "batch_size": 4, "grad_accum": 1, "max_length": 256, "eval_examples": 8, "eval_every": 2, "checkpoint_every": 2},
-    "parity": {"prompts": 2, "max_new_tokens": 4, "f16_min_greedy_equal": 0.0, "f16_min_top1": 0.0, "f16_max_abs_logprob_diff": 100.0,
-               "quantized_min_top1": 0.0, "quantized_max_mean_kl": 100.0},
-    "evaluate": {"prompts_per_family": {"prompt_to_code": 2, "code_to_explanation": 1, "fix": 1, "edit": 1}, "max_new_tokens": 8},
+    "train": {
+        "max_steps": 2,
+        "warmup_steps": 0,
+        "batch_size": 4,
+        "grad_accum": 1,
+        "max_length": 256,
+        "eval_examples": 8,
+        "eval_every": 2,
+        "checkpoint_every": 2,
+    },
+    "parity": {
+        "prompts": 2,
+        "max_new_tokens": 4,
+        "f16_min_greedy_equal": 0.0,
+        "f16_min_top1": 0.0,
+        "f16_max_abs_logprob_diff": 100.0,
+        "quantized_min_top1": 0.0,
+        "quantized_max_mean_kl": 100.0,
+    },
+    "evaluate": {
+        "prompts_per_family": {"prompt_to_code": 2, "code_to_explanation": 1, "fix": 1, "edit": 1},
+        "max_new_tokens": 8,
+    },
 }
 GIT = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
 
 
 def sh(workdir: Path, *command: str) -> str:
-    env = {**os.environ, **GIT, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1",
-           "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
+    env = {
+        **os.environ,
+        **GIT,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "PYTHONHASHSEED": "0",
+        "TOKENIZERS_PARALLELISM": "false",
+        "MPLBACKEND": "Agg",
+    }
     done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
     return done.stdout
@@ -80,7 +106,9 @@ def test_audit_reproduces_every_artifact_bit_for_bit(published, tmp_path):
     assert status == 0, report
     assert report["verdict"] == "REPRODUCED" and report["repro_exit"] == 0
     artifacts = {row["path"]: row["status"] for row in report["outputs"] if row["kind"] == "artifact"}
-    assert {"models/adapter", "models/merged", "models/gguf", "models/base", "data/nava_instruct_train.jsonl"} <= set(artifacts)
+    assert {"models/adapter", "models/merged", "models/gguf", "models/base", "data/nava_instruct_train.jsonl"} <= set(
+        artifacts
+    )
     assert set(artifacts.values()) == {"OK"}
     reports = {row["path"] for row in report["outputs"] if row["kind"] == "report"}
     assert {"metrics/evaluate.json", "provenance/train.json", "release/provenance.intoto.json"} <= reports
@@ -113,7 +141,9 @@ def test_audit_detects_a_tampered_artifact(published, tmp_path):
     assert "| MISMATCH | artifact | `models/gguf` |" in (tmp_path / "report" / "audit.md").read_text()
 
 
-def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_rebuilt(published, tmp_path, monkeypatch):
+def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_rebuilt(
+    published, tmp_path, monkeypatch
+):
     """The rebuild's train stage writes its outputs, then fails: nothing from train on counts, though the clone had their committed reports."""
     repo, head = published
     rebuild = audit_module.reproduce
@@ -131,8 +161,15 @@ def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_
     rows = {row["path"]: row["status"] for row in report["outputs"]}
     ran = ("data/generated/examples.jsonl", "data/nava_instruct_train.jsonl", "models/base")
     assert {path: rows[path] for path in ran} == dict.fromkeys(ran, "OK")
-    did_not = ("models/adapter", "metrics/train.json", "models/merged", "provenance/merge.json", "models/gguf", "metrics/evaluate.json",
-               "release/provenance.intoto.json")
+    did_not = (
+        "models/adapter",
+        "metrics/train.json",
+        "models/merged",
+        "provenance/merge.json",
+        "models/gguf",
+        "metrics/evaluate.json",
+        "release/provenance.intoto.json",
+    )
     assert {path: rows[path] for path in did_not} == dict.fromkeys(did_not, "NOT REBUILT")
     assert report["not_rebuilt"] == list(rows.values()).count("NOT REBUILT")
     assert report["environment_differences"] == {}
@@ -150,7 +187,9 @@ def test_lock_that_does_not_match_its_commit_is_refused_before_rebuilding(publis
     edited = commit(clone, "code edited, lock not refreshed")
     assert main(["audit", "--repo", str(clone), "--rev", edited, "--out", str(tmp_path / "report")]) == 1
     err = capsys.readouterr().err
-    assert "dvc.lock: does not match the commit's inputs" in err and "src/nava_instruct/train.py (MISMATCH)" in err
+    assert (
+        "dvc.lock: does not match the commit's inputs" in err and "src/nava_instruct/stages/train.py (MISMATCH)" in err
+    )
     assert not (tmp_path / "report").exists()
 
 
@@ -166,20 +205,28 @@ def test_commit_of_a_class_this_machine_lacks_is_refused_before_rebuilding(publi
     gpu_built = commit(clone, "a lock from a GPU run")
     assert main(["audit", "--repo", str(clone), "--rev", gpu_built, "--out", str(tmp_path / "report")]) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err == (f"error: cannot audit {gpu_built[:12]} on this machine: it was built under numerics profile 'cuda-bf16' "
-                   "(class cuda-bf16/NVIDIA H100 80GB HBM3): 'cuda-bf16' needs a CUDA GPU; this machine has none")
+    assert err == (
+        f"error: cannot audit {gpu_built[:12]} on this machine: it was built under numerics profile 'cuda-bf16' "
+        "(class cuda-bf16/NVIDIA H100 80GB HBM3): 'cuda-bf16' needs a CUDA GPU; this machine has none"
+    )
     assert not (tmp_path / "report").exists()
 
 
 def test_a_class_this_cpu_lacks_names_what_it_needs_and_what_is_here(monkeypatch):
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma"]})
     reason = numerics.cannot_rebuild({"profile": "cpu-bf16", "class": "cpu-bf16/amx_bf16"})
-    assert reason == "it was built under numerics profile 'cpu-bf16' (class cpu-bf16/amx_bf16): 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma"
+    assert (
+        reason
+        == "it was built under numerics profile 'cpu-bf16' (class cpu-bf16/amx_bf16): 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma"
+    )
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma", "avx512_bf16"]})
     assert numerics.cannot_rebuild({"profile": "cpu-bf16", "class": "cpu-bf16/amx_bf16"}).endswith(
-        "this machine's class for that profile is cpu-bf16/avx512_bf16, whose bits differ")
+        "this machine's class for that profile is cpu-bf16/avx512_bf16, whose bits differ"
+    )
     assert numerics.cannot_rebuild({"profile": "portable", "class": "portable/x86-64-avx2"}) is None
-    assert audit_module.built_numerics({}, {"train": {"params": {"params.yaml": {"train": {"precision": "bf16"}}}}}) == {"profile": "cpu-bf16", "class": None}
+    assert audit_module.built_numerics(
+        {}, {"train": {"params": {"params.yaml": {"train": {"precision": "bf16"}}}}}
+    ) == {"profile": "cpu-bf16", "class": None}
 
 
 def test_unknown_revision_and_missing_lock(published, tmp_path):

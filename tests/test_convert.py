@@ -7,14 +7,15 @@ import sys
 
 import pytest
 import yaml
-from conftest import CONVERTER, tiny_examples
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from transformers import AutoTokenizer
 
-from nava_instruct import convert, llamacpp
+from conftest import CONVERTER, tiny_examples
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
-from nava_instruct.prompting import chat_template, render
+from nava_instruct.lm import llamacpp
+from nava_instruct.lm.prompting import chat_template, render
+from nava_instruct.stages import convert
 
 KINDS = ("f16", "Q4_K_M", "Q8_0")
 
@@ -40,7 +41,9 @@ def test_gguf_carries_name_tokenizer_and_training_chat_template(tiny_smol_stages
     assert llama.metadata["tokenizer.ggml.pre"] == "smollm"
     assert llama.metadata["tokenizer.chat_template"] == chat_template(tokenizer)
     eos = tokenizer.eos_token
-    formatter = Jinja2ChatFormatter(llama.metadata["tokenizer.chat_template"], eos_token=eos, bos_token=tokenizer.bos_token)
+    formatter = Jinja2ChatFormatter(
+        llama.metadata["tokenizer.chat_template"], eos_token=eos, bos_token=tokenizer.bos_token
+    )
     for example in tiny_examples(3):
         messages = [{"role": "user", "content": example["instruction"], "input": example["input"]}]
         assert formatter(messages=messages).prompt == render(example, tokenizer)[0]
@@ -50,26 +53,46 @@ def test_same_input_gives_byte_identical_files(tiny_smol_stages, tmp_path):
     """Also from another folder: nothing of the path (the converter's default model name) gets in."""
     shutil.copytree(tiny_smol_stages / "merged", tmp_path / "elsewhere")
     shutil.copytree(tiny_smol_stages / "base", tmp_path / "base-elsewhere")
-    again = convert.run(convert.Params(
-        merged_dir=str(tmp_path / "elsewhere"), base_dir=str(tmp_path / "base-elsewhere"), converter_dir=str(CONVERTER), out_dir=str(tmp_path / "gguf")
-    ))
+    again = convert.run(
+        convert.Params(
+            merged_dir=str(tmp_path / "elsewhere"),
+            base_dir=str(tmp_path / "base-elsewhere"),
+            converter_dir=str(CONVERTER),
+            out_dir=str(tmp_path / "gguf"),
+        )
+    )
     first = json.loads((tiny_smol_stages / "gguf" / "manifest.json").read_text())
-    assert {name: file["sha256"] for name, file in again["files"].items()} == {name: file["sha256"] for name, file in first["files"].items()}
+    assert {name: file["sha256"] for name, file in again["files"].items()} == {
+        name: file["sha256"] for name, file in first["files"].items()
+    }
 
 
 def test_converter_runs_with_its_vendored_gguf_py():
-    done = subprocess.run([sys.executable, "-c", "import gguf; print(gguf.__file__)"], env=convert.converter_env(CONVERTER), capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import gguf; print(gguf.__file__)"],
+        env=convert.converter_env(CONVERTER),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.strip() == str((CONVERTER / "gguf-py" / "gguf" / "__init__.py").resolve())
 
 
-@pytest.mark.parametrize("section, message", [
-    ({"converter_dir": "nowhere"}, "convert_hf_to_gguf.py not found: run `make setup`"),
-    ({"merged_dir": "nowhere"}, "merged model not found"),
-    ({"quantizations": ["Q4_K_X"]}, "field 'convert.quantizations.0'"),
-    ({"merged_dir": "BASE"}, "convert_hf_to_gguf.py failed"),  # a tokenizer the converter does not know
-])
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"converter_dir": "nowhere"}, "convert_hf_to_gguf.py not found: run `make setup`"),
+        ({"merged_dir": "nowhere"}, "merged model not found"),
+        ({"quantizations": ["Q4_K_X"]}, "field 'convert.quantizations.0'"),
+        ({"merged_dir": "BASE"}, "convert_hf_to_gguf.py failed"),  # a tokenizer the converter does not know
+    ],
+)
 def test_bad_inputs_fail_in_one_line(tiny_smol_stages, tiny_base, tmp_path, capsys, section, message):
-    section = {"merged_dir": str(tiny_smol_stages / "merged"), "converter_dir": str(CONVERTER), "out_dir": str(tmp_path / "gguf")} | section
+    section = {
+        "merged_dir": str(tiny_smol_stages / "merged"),
+        "converter_dir": str(CONVERTER),
+        "out_dir": str(tmp_path / "gguf"),
+    } | section
     section["merged_dir"] = section["merged_dir"].replace("BASE", str(tiny_base))
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"convert": section}))
     assert main(["convert", "--params", str(tmp_path / "params.yaml")]) == 1

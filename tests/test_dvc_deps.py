@@ -63,7 +63,13 @@ def imported_modules(src: Path, name: str, inside_functions: bool) -> set[str]:
         found.add(module)
         found.update(f"{module}.{alias.name}" for alias in node.names)  # kept below only where it is a module
     root = name.split(".")[0]
-    return {parent for module in found if module.split(".")[0] == root for parent in with_parents(module) if module_file(src, parent)}
+    return {
+        parent
+        for module in found
+        if module.split(".")[0] == root
+        for parent in with_parents(module)
+        if module_file(src, parent)
+    }
 
 
 def stage_closure(src: Path, package: str, stage: str) -> set[str]:
@@ -92,7 +98,17 @@ def cli_stages() -> dict[str, dict]:
 
 
 def test_every_stage_runs_through_the_cli():
-    assert set(cli_stages()) == {"generate", "split", "base", "train", "merge", "convert", "parity", "evaluate", "release"}
+    assert set(cli_stages()) == {
+        "generate",
+        "split",
+        "base",
+        "train",
+        "merge",
+        "convert",
+        "parity",
+        "evaluate",
+        "release",
+    }
 
 
 @pytest.mark.parametrize("stage", sorted(cli_stages()))
@@ -111,22 +127,43 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 def test_closure_of_a_small_package(tmp_path):
     src = tmp_path / "src"
-    write(src, {
-        "pkg/__init__.py": "",
-        "pkg/cli.py": "import os\nfrom pkg import util\n\ndef serve():\n    from pkg import server\n",
-        "pkg/util.py": "from .errors import Oops\n",
-        "pkg/errors.py": "class Oops(Exception):\n    pass\n",
-        "pkg/server.py": "",
-        "pkg/stage.py": "import pkg.tools.deep\n\ndef run():\n    from . import lazy\n    from pkg.sub import part, CONSTANT\n",
-        "pkg/tools/__init__.py": "",
-        "pkg/tools/deep.py": "from ..sub.part import X\n",
-        "pkg/lazy.py": "",
-        "pkg/sub/__init__.py": "CONSTANT = 1\n",
-        "pkg/sub/part.py": "X = 1\n",
-        "pkg/unused.py": "",
-    })
+    write(
+        src,
+        {
+            "pkg/__init__.py": "",
+            "pkg/cli.py": "import os\nfrom pkg import util\n\ndef serve():\n    from pkg import server\n",
+            "pkg/util.py": "from .errors import Oops\n",
+            "pkg/errors.py": "class Oops(Exception):\n    pass\n",
+            "pkg/server.py": "",
+            "pkg/stage.py": "import pkg.tools.deep\n\ndef run():\n    from . import lazy\n    from pkg.sub import part, CONSTANT\n",
+            "pkg/tools/__init__.py": "",
+            "pkg/tools/deep.py": "from ..sub.part import X\n",
+            "pkg/lazy.py": "",
+            "pkg/sub/__init__.py": "CONSTANT = 1\n",
+            "pkg/sub/part.py": "X = 1\n",
+            "pkg/unused.py": "",
+        },
+    )
     closure = stage_closure(src, "pkg", "stage")
-    assert closure == {"pkg", "pkg.cli", "pkg.util", "pkg.errors", "pkg.stage", "pkg.tools", "pkg.tools.deep", "pkg.lazy", "pkg.sub", "pkg.sub.part"}
+    assert closure == {
+        "pkg",
+        "pkg.cli",
+        "pkg.util",
+        "pkg.errors",
+        "pkg.stage",
+        "pkg.tools",
+        "pkg.tools.deep",
+        "pkg.lazy",
+        "pkg.sub",
+        "pkg.sub.part",
+    }
 
-    deps = ["src/pkg/cli.py", "src/pkg/util.py", "src/pkg/stage.py", "src/pkg/sub/", "src/pkg/tools", "src/pkg/lazy.pyc"]
+    deps = [
+        "src/pkg/cli.py",
+        "src/pkg/util.py",
+        "src/pkg/stage.py",
+        "src/pkg/sub/",
+        "src/pkg/tools",
+        "src/pkg/lazy.pyc",
+    ]
     assert missing_deps(tmp_path, src, closure, deps) == ["src/pkg/__init__.py", "src/pkg/errors.py", "src/pkg/lazy.py"]

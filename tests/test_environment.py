@@ -98,7 +98,9 @@ def test_dockerfile_is_hadolint_clean():
     for number, line in enumerate(lines):
         if match := re.match(r"#\s*hadolint ignore=(\S+)", line):
             rules = set(match.group(1).split(","))
-            assert rules <= HADOLINT_IGNORES, f"line {number + 1}: unreviewed hadolint ignore {rules - HADOLINT_IGNORES}"
+            assert rules <= HADOLINT_IGNORES, (
+                f"line {number + 1}: unreviewed hadolint ignore {rules - HADOLINT_IGNORES}"
+            )
             assert lines[number - 1].startswith("#"), f"line {number + 1}: say why above the pragma"
 
 
@@ -174,8 +176,16 @@ def nix_env(tmp_path_factory) -> dict[str, str]:
 
 
 def nix(env: dict[str, str], flake_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [nix_tool("nix"), "--store", env["NAVA_TEST_NIX_STORE"], "--offline", *args,
-               "--override-input", "nixpkgs", f"path:{REPO / 'tests' / 'nix-stub'}"]
+    command = [
+        nix_tool("nix"),
+        "--store",
+        env["NAVA_TEST_NIX_STORE"],
+        "--offline",
+        *args,
+        "--override-input",
+        "nixpkgs",
+        f"path:{REPO / 'tests' / 'nix-stub'}",
+    ]
     return subprocess.run(command, cwd=flake_dir, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -214,7 +224,10 @@ def test_flake_lock_pins_every_input_by_rev_and_narhash(nix_env):
         assert isinstance(locked["lastModified"], int) and locked["lastModified"] > 1_500_000_000
         kind, _, path = spec["url"].partition(":")
         owner, repo, *ref = path.split("/")
-        assert original == {"type": kind, "owner": owner, "repo": repo, **({"ref": ref[0]} if ref else {})}, (name, original)
+        assert original == {"type": kind, "owner": owner, "repo": repo, **({"ref": ref[0]} if ref else {})}, (
+            name,
+            original,
+        )
         assert (locked["type"], locked["owner"], locked["repo"]) == (kind, owner, repo)
 
 
@@ -232,7 +245,9 @@ def eval_json(nix_env, flake_copy, attribute: str):
 def test_flake_outputs(nix_env, flake_copy, tmp_path):
     # `nix flake check` of this Nix does not look into apps: check them here.
     apps = eval_json(nix_env, flake_copy, f"apps.{SYSTEM}")
-    packages = {name: eval_json(nix_env, flake_copy, f"packages.{SYSTEM}.{name}.outPath") for name in ("repro", "repro-cuda")}
+    packages = {
+        name: eval_json(nix_env, flake_copy, f"packages.{SYSTEM}.{name}.outPath") for name in ("repro", "repro-cuda")
+    }
     for name in ("repro", "repro-cuda"):
         assert apps[name]["type"] == "app"
         assert apps[name]["program"] == f"{packages[name]}/bin/nava-repro"
@@ -244,7 +259,10 @@ def test_flake_outputs(nix_env, flake_copy, tmp_path):
     assert config["Entrypoint"] == [apps["repro"]["program"]] and config["User"] == "1000:1000"
     assert {"PYTHONHASHSEED=0", "HF_HUB_OFFLINE=1", "CUBLAS_WORKSPACE_CONFIG=:4096:8"} <= set(config["Env"])
 
-    shells = {name: json.loads(eval_json(nix_env, flake_copy, f"devShells.{SYSTEM}.{name}.env")) for name in ("default", "cuda")}
+    shells = {
+        name: json.loads(eval_json(nix_env, flake_copy, f"devShells.{SYSTEM}.{name}.env"))
+        for name in ("default", "cuda")
+    }
     assert "PY_LOCK=requirements.lock" in shells["default"]["MAKEFLAGS"]
     assert "PY_LOCK=requirements-cuda.lock" in shells["cuda"]["MAKEFLAGS"]
     assert shells["cuda"]["LD_LIBRARY_PATH"].startswith("/run/opengl-driver/lib:")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from nava_instruct import evaluate, generate, split
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_json
+from nava_instruct.stages import evaluate, generate, split
 
 PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1}
 
@@ -18,11 +18,16 @@ def eval_split(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval-split")
     mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.2, "edit": 0.2}
     generate.run(generate.Params(size=300, mix=mix, output_dir=str(root / "generated")))
-    split.run(split.Params(
-        pool=str(root / "generated" / "examples.jsonl"), extra_glob=str(root / "none" / "*.jsonl"),
-        train_out=str(root / "train.jsonl"), eval_out=str(root / "eval.jsonl"), meta_dir=str(root / "meta"),
-        report=str(root / "report.json"),
-    ))
+    split.run(
+        split.Params(
+            pool=str(root / "generated" / "examples.jsonl"),
+            extra_glob=str(root / "none" / "*.jsonl"),
+            train_out=str(root / "train.jsonl"),
+            eval_out=str(root / "eval.jsonl"),
+            meta_dir=str(root / "meta"),
+            report=str(root / "report.json"),
+        )
+    )
     write_json(root / "train_metrics.json", {"eval_loss_before": 2.5, "eval_loss_after": 0.5})
     return root
 
@@ -30,16 +35,31 @@ def eval_split(tmp_path_factory) -> Path:
 def params_for(root: Path, stages: Path, out: Path, **overrides) -> evaluate.Params:
     gguf, merged = stages / "gguf", str(stages / "merged")
     backends = [
-        evaluate.Backend(name="base", kind="gguf", path=str(gguf / "base-f16.gguf"), tokenizer=str(stages / "base"), prompt_format="chat_template", limit=3),
+        evaluate.Backend(
+            name="base",
+            kind="gguf",
+            path=str(gguf / "base-f16.gguf"),
+            tokenizer=str(stages / "base"),
+            prompt_format="chat_template",
+            limit=3,
+        ),
         evaluate.Backend(name="f16", kind="gguf", path=str(gguf / "model-f16.gguf"), tokenizer=merged),
-        evaluate.Backend(name="Q4_K_M+grammar", kind="gguf", path=str(gguf / "model-Q4_K_M.gguf"), tokenizer=merged, grammar=True),
+        evaluate.Backend(
+            name="Q4_K_M+grammar", kind="gguf", path=str(gguf / "model-Q4_K_M.gguf"), tokenizer=merged, grammar=True
+        ),
         evaluate.Backend(name="merged-hf", kind="hf", path=merged, tokenizer=merged, limit=2),
     ]
     values = dict(
-        eval_file=str(root / "eval.jsonl"), meta_file=str(root / "meta" / "eval_meta.jsonl"),
-        train_metrics=str(root / "train_metrics.json"), samples_out=str(out / "samples.jsonl"),
-        metrics_out=str(out / "metrics.json"), plots_dir=str(out / "plots"), prompts_per_family=PER_FAMILY,
-        max_new_tokens=24, context=1024, backends=backends,
+        eval_file=str(root / "eval.jsonl"),
+        meta_file=str(root / "meta" / "eval_meta.jsonl"),
+        train_metrics=str(root / "train_metrics.json"),
+        samples_out=str(out / "samples.jsonl"),
+        metrics_out=str(out / "metrics.json"),
+        plots_dir=str(out / "plots"),
+        prompts_per_family=PER_FAMILY,
+        max_new_tokens=24,
+        context=1024,
+        backends=backends,
     )
     return evaluate.Params(**{**values, **overrides})
 
@@ -83,9 +103,16 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
 
 
 def test_missing_inputs_are_one_line_errors(eval_split, tiny_smol_stages, tmp_path):
-    missing_model = params_for(eval_split, tiny_smol_stages, tmp_path, backends=[
-        evaluate.Backend(name="f16", kind="gguf", path=str(tmp_path / "absent.gguf"), tokenizer=str(tiny_smol_stages / "merged"))
-    ])
+    missing_model = params_for(
+        eval_split,
+        tiny_smol_stages,
+        tmp_path,
+        backends=[
+            evaluate.Backend(
+                name="f16", kind="gguf", path=str(tmp_path / "absent.gguf"), tokenizer=str(tiny_smol_stages / "merged")
+            )
+        ],
+    )
     with pytest.raises(InputError, match="absent.gguf: GGUF model not found"):
         evaluate.run(missing_model)
     with pytest.raises(InputError, match="train metrics not found"):

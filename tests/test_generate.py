@@ -11,9 +11,9 @@ import pytest
 from nava_instruct import nava
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
-from nava_instruct.generate import DEFAULT_MIX, Params, family_counts, run
 from nava_instruct.params import load_section
 from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, example_id
+from nava_instruct.stages.generate import DEFAULT_MIX, Params, family_counts, run
 
 OUTPUTS = ("examples.jsonl", "dataset_card.json", "dataset_card.png")
 BUILTINS = {

@@ -5,25 +5,34 @@ import json
 import pytest
 import torch
 import yaml
-from conftest import random_adapter, tiny_examples
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from nava_instruct import merge
+from conftest import random_adapter, tiny_examples
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
-from nava_instruct.prompting import prompt_ids, render
+from nava_instruct.lm.prompting import prompt_ids, render
+from nava_instruct.stages import merge
 
 
 def greedy(model, tokenizer, prompt: str) -> list[int]:
     ids = torch.tensor([prompt_ids(tokenizer, prompt)])
-    return model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=12, pad_token_id=tokenizer.eos_token_id)[0, ids.shape[1]:].tolist()
+    return model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        do_sample=False,
+        max_new_tokens=12,
+        pad_token_id=tokenizer.eos_token_id,
+    )[0, ids.shape[1] :].tolist()
 
 
 def test_merged_model_is_base_plus_adapter_in_float32(tiny_smol_stages):
     stages = tiny_smol_stages
     merged = AutoModelForCausalLM.from_pretrained(stages / "merged")
-    assert merged.dtype == torch.float32 and json.loads((stages / "merged" / "config.json").read_text())["dtype"] == "float32"
+    assert (
+        merged.dtype == torch.float32
+        and json.loads((stages / "merged" / "config.json").read_text())["dtype"] == "float32"
+    )
     assert not any("lora" in name for name, _ in merged.named_parameters())
 
     base = AutoModelForCausalLM.from_pretrained(stages / "base")
@@ -52,18 +61,32 @@ def test_merge_info_records_sources_and_is_reproducible(tiny_smol_stages, tmp_pa
     info = json.loads((stages / "merged" / "merge_info.json").read_text())
     assert info["method"] == "lora" and info["merged_onto"] == "float32 base weights"
     assert info["base"]["manifest_sha256"] == sha256_file(stages / "base" / "manifest.json")
-    assert info["adapter"]["files"]["adapter_model.safetensors"] == sha256_file(stages / "adapter" / "adapter_model.safetensors")
+    assert info["adapter"]["files"]["adapter_model.safetensors"] == sha256_file(
+        stages / "adapter" / "adapter_model.safetensors"
+    )
     assert info["files"]["model.safetensors"] == sha256_file(stages / "merged" / "model.safetensors")
 
-    merge.run(merge.Params(base_dir=str(stages / "base"), adapter_dir=str(stages / "adapter"), out_dir=str(tmp_path / "again")))
+    merge.run(
+        merge.Params(
+            base_dir=str(stages / "base"), adapter_dir=str(stages / "adapter"), out_dir=str(tmp_path / "again")
+        )
+    )
     for name in ("model.safetensors", "tokenizer.json", "chat_template.jinja", "config.json"):
         assert sha256_file(tmp_path / "again" / name) == sha256_file(stages / "merged" / name), name
 
 
 def test_qlora_adapter_is_merged_onto_full_precision(tiny_smol_stages, tmp_path):
     adapter = random_adapter(tiny_smol_stages / "base", tmp_path / "adapter", method="qlora")
-    info = merge.run(merge.Params(base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")))
-    assert info["method"] == "qlora" and "nf4" in info["adapter_trained_against"] and info["merged_onto"] == "float32 base weights"
+    info = merge.run(
+        merge.Params(
+            base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")
+        )
+    )
+    assert (
+        info["method"] == "qlora"
+        and "nf4" in info["adapter_trained_against"]
+        and info["merged_onto"] == "float32 base weights"
+    )
     assert AutoModelForCausalLM.from_pretrained(tmp_path / "merged").dtype == torch.float32
 
 
@@ -71,15 +94,25 @@ def test_a_chat_template_trained_adapter_keeps_the_base_template(tiny_smol_stage
     adapter = random_adapter(tiny_smol_stages / "base", tmp_path / "adapter")
     info = json.loads((adapter / "training_info.json").read_text()) | {"prompt_format": "chat_template"}
     (adapter / "training_info.json").write_text(json.dumps(info))
-    merge.run(merge.Params(base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")))
+    merge.run(
+        merge.Params(
+            base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")
+        )
+    )
     template = AutoTokenizer.from_pretrained(tmp_path / "merged").chat_template
-    assert template == AutoTokenizer.from_pretrained(tiny_smol_stages / "base").chat_template and "<|im_start|>" in template
+    assert (
+        template == AutoTokenizer.from_pretrained(tiny_smol_stages / "base").chat_template
+        and "<|im_start|>" in template
+    )
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("other_base", "the adapter was trained on another base"),
-    ("no_adapter", "adapter not found: run `nava-instruct train`"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("other_base", "the adapter was trained on another base"),
+        ("no_adapter", "adapter not found: run `nava-instruct train`"),
+    ],
+)
 def test_bad_inputs_fail_in_one_line(tiny_smol_stages, tmp_path, capsys, damage, message):
     adapter = tmp_path / "adapter"
     if damage == "other_base":
@@ -87,7 +120,11 @@ def test_bad_inputs_fail_in_one_line(tiny_smol_stages, tmp_path, capsys, damage,
         info = json.loads((adapter / "training_info.json").read_text())
         info["base"]["manifest_sha256"] = "0" * 64
         (adapter / "training_info.json").write_text(json.dumps(info))
-    section = {"base_dir": str(tiny_smol_stages / "base"), "adapter_dir": str(adapter), "out_dir": str(tmp_path / "merged")}
+    section = {
+        "base_dir": str(tiny_smol_stages / "base"),
+        "adapter_dir": str(adapter),
+        "out_dir": str(tmp_path / "merged"),
+    }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"merge": section}))
     capsys.readouterr()
     assert main(["merge", "--params", str(tmp_path / "params.yaml")]) == 1

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from nava_corpus import DAAT, EVAL, PROGRAM_FIELD, TRAIN, corpus_programs, records
 
+from nava_corpus import DAAT, EVAL, PROGRAM_FIELD, TRAIN, corpus_programs, records
 from nava_instruct.nava import NavaError, check, extract_spec, format_source
 
 R2, R3, SE2, S2 = {"kind": "R2"}, {"kind": "R3"}, {"kind": "SE2"}, {"kind": "S2", "radius": 1.0}
@@ -24,8 +24,13 @@ def disc(x, y, r):
 
 
 def weighted(length=0.0, curvature=0.0, jerk=0.0, energy=0.0):
-    return {"kind": "weighted", "length_weight": length, "curvature_weight": curvature, "jerk_weight": jerk,
-            "energy_weight": energy}
+    return {
+        "kind": "weighted",
+        "length_weight": length,
+        "curvature_weight": curvature,
+        "jerk_weight": jerk,
+        "energy_weight": energy,
+    }
 
 
 # (file, index) -> (manifold, start, goal, obstacles, cost, visualized)
@@ -35,14 +40,25 @@ EXPECTED = {
     (TRAIN, 2): (R2, [0, 0], [6, 4], [disc(2, 1, 0.8), disc(4, 3, 1)], GEODESIC, True),
     (TRAIN, 3): (S1, 0, math.pi / 2, [], GEODESIC, True),
     (TRAIN, 4): (R2, [0, 0], [10, 0], [], weighted(length=1, curvature=2, jerk=2), True),
-    (TRAIN, 5): (R2, [0, 0], [8, 6], [{"kind": "rectangle", "min_corner": [3, 2], "max_corner": [5, 4]}],
-                 GEODESIC, True),
+    (TRAIN, 5): (
+        R2,
+        [0, 0],
+        [8, 6],
+        [{"kind": "rectangle", "min_corner": [3, 2], "max_corner": [5, 4]}],
+        GEODESIC,
+        True,
+    ),
     (TRAIN, 6): (R3, [0, 0, 0], [5, 5, 5], [{"kind": "ball", "center": [2, 2, 2], "radius": 1}], GEODESIC, True),
     (TRAIN, 7): (SE2, [0, 0, 0], [5, 5, math.pi / 4], [], GEODESIC, True),
-    (TRAIN, 8): (R2, [0, 0], [10, 0], [], {"kind": "time_optimal", "max_velocity": 2, "max_acceleration": None},
-                 True),
-    (TRAIN, 9): (R2, [0, 0], [8, 6], [disc(3, 2, 1), disc(6, 4, 1.2)],
-                 {"kind": "energy_optimal", "energy_weight": 1}, True),
+    (TRAIN, 8): (R2, [0, 0], [10, 0], [], {"kind": "time_optimal", "max_velocity": 2, "max_acceleration": None}, True),
+    (TRAIN, 9): (
+        R2,
+        [0, 0],
+        [8, 6],
+        [disc(3, 2, 1), disc(6, 4, 1.2)],
+        {"kind": "energy_optimal", "energy_weight": 1},
+        True,
+    ),
     (TRAIN, 10): (R2, [0, 0], [5, 5], [], GEODESIC, True),
     (TRAIN, 11): (R2, [0, 0], [6, 4], [disc(2, 1, 0.8), disc(4, 3, 1)], GEODESIC, True),
     (TRAIN, 12): (R2, [0, 0], [10, 0], [], weighted(length=1, curvature=2, jerk=2), False),

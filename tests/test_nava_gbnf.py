@@ -12,14 +12,16 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nava_corpus import corpus_programs
-from nava_strategies import programs
 
+from nava_corpus import corpus_programs
 from nava_instruct.nava import NavaError, gbnf_grammar
 from nava_instruct.nava.syntax import parse
+from nava_strategies import programs
 
-_TOKEN = re.compile(r'\s+|#[^\n]*|(?P<name>[a-zA-Z0-9-]+)|(?P<def>::=)|(?P<lit>"(?:\\.|[^"\\])*")'
-                    r"|(?P<cls>\[(?:\\.|[^\]\\])*\])|(?P<op>[()|*+?])")
+_TOKEN = re.compile(
+    r'\s+|#[^\n]*|(?P<name>[a-zA-Z0-9-]+)|(?P<def>::=)|(?P<lit>"(?:\\.|[^"\\])*")'
+    r"|(?P<cls>\[(?:\\.|[^\]\\])*\])|(?P<op>[()|*+?])"
+)
 
 
 def _unescape(text: str) -> list[str]:
@@ -242,20 +244,50 @@ def test_corpus_programs_are_accepted():
         assert accepts(grammar(), text), f"{name} record {index}"
 
 
-@pytest.mark.parametrize("text", [
-    "", "\n\n", "// only a comment", "let x = 1", "let x = 1 // c", "f()\n", "let a = [\n  1, // one\n  2,\n]\n",
-    'let s = "say \\"hi\\""\n', "let x = -1.5e-3\n", "  let x = f(a: g(b: [1, [2]]),)\n", "let\tx\t=\t1\r\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n",
+        "// only a comment",
+        "let x = 1",
+        "let x = 1 // c",
+        "f()\n",
+        "let a = [\n  1, // one\n  2,\n]\n",
+        'let s = "say \\"hi\\""\n',
+        "let x = -1.5e-3\n",
+        "  let x = f(a: g(b: [1, [2]]),)\n",
+        "let\tx\t=\t1\r\n",
+    ],
+)
 def test_small_programs_are_accepted_by_both(text):
     assert lark_accepts(text)
     assert accepts(grammar(), text)
 
 
-@pytest.mark.parametrize("text", [
-    "let x = ", "letx = 1", "let x = 1 2", "f(", "f())", "let x = f(a: )", "let x = [1,,2]", "let x = 1.",
-    "let x = .5", "f() g()", "let x = f\n(1)", "let x =\n1", 'let s = "a\nb"', "f(a: 1 // c)", "let x = 1 /",
-    "f(a b)", "let x = [1] // c\nlet", "let 1x = 2",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "let x = ",
+        "letx = 1",
+        "let x = 1 2",
+        "f(",
+        "f())",
+        "let x = f(a: )",
+        "let x = [1,,2]",
+        "let x = 1.",
+        "let x = .5",
+        "f() g()",
+        "let x = f\n(1)",
+        "let x =\n1",
+        'let s = "a\nb"',
+        "f(a: 1 // c)",
+        "let x = 1 /",
+        "f(a b)",
+        "let x = [1] // c\nlet",
+        "let 1x = 2",
+    ],
+)
 def test_syntax_errors_are_rejected_by_both(text):
     assert not lark_accepts(text)
     assert not accepts(grammar(), text)

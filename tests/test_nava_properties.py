@@ -9,10 +9,10 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nava_strategies import programs
 
 from nava_instruct.nava import check, extract_spec, format_source
 from nava_instruct.nava.builtins import BUILTINS
+from nava_strategies import programs
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|(//[^\n]*)')
@@ -129,4 +129,6 @@ def test_a_start_inside_an_obstacle_is_reported_where_it_is_written(generated, d
     obstacle = data.draw(st.sampled_from(generated.problem["obstacles"]))
     set_literal(lines, index, inside(obstacle, generated.problem["manifold"]["kind"]))
     found = errors_on("\n".join(lines))
-    assert found and all(line == index + 1 and "start" in message and "lies inside" in message for line, message in found)
+    assert found and all(
+        line == index + 1 and "start" in message and "lies inside" in message for line, message in found
+    )

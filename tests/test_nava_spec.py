@@ -29,8 +29,10 @@ visualize(compute_optimal_path(f), f)
         "manifold": {"kind": "SE3"},
         "start": [0.0, 0.0, 0.0, 0.1, 0.2, 0.3],
         "goal": [9.0, 9.0, 9.0, 0.0, 0.0, 0.0],
-        "obstacles": [{"kind": "ball", "center": [5.0, 5.0, 5.0], "radius": 1.0},
-                      {"kind": "box", "min_corner": [1.0, 1.0, 1.0], "max_corner": [2.0, 3.0, 4.0]}],
+        "obstacles": [
+            {"kind": "ball", "center": [5.0, 5.0, 5.0], "radius": 1.0},
+            {"kind": "box", "min_corner": [1.0, 1.0, 1.0], "max_corner": [2.0, 3.0, 4.0]},
+        ],
         "cost": {"kind": "time_optimal", "max_velocity": 2.0, "max_acceleration": 0.5},
         "computed": True,
         "visualized": True,
@@ -43,9 +45,13 @@ def test_s1_with_arcs_and_the_default_energy_weight():
 compute_optimal_path(f)
 """
     assert problem_of(source) == {
-        "manifold": {"kind": "S1", "radius": 2.0}, "start": 1.0, "goal": 1.5,
+        "manifold": {"kind": "S1", "radius": 2.0},
+        "start": 1.0,
+        "goal": 1.5,
         "obstacles": [{"kind": "arc", "from": 2.0, "to": 3.0}, {"kind": "arc", "from": 5.0, "to": 0.5}],
-        "cost": {"kind": "energy_optimal", "energy_weight": 1.0}, "computed": True, "visualized": False,
+        "cost": {"kind": "energy_optimal", "energy_weight": 1.0},
+        "computed": True,
+        "visualized": False,
     }
 
 
@@ -57,13 +63,23 @@ compute_optimal_path(f)
     problem = problem_of(source)
     assert problem["manifold"] == {"kind": "S2", "radius": 1.0}
     assert problem["obstacles"] == [{"kind": "cap", "center": [0.0, -1.0, 0.0], "angle": 0.3}]
-    assert problem["cost"] == {"kind": "weighted", "length_weight": 0.0, "curvature_weight": 0.0,
-                               "jerk_weight": 2.0, "energy_weight": 0.0}
+    assert problem["cost"] == {
+        "kind": "weighted",
+        "length_weight": 0.0,
+        "curvature_weight": 0.0,
+        "jerk_weight": 2.0,
+        "energy_weight": 0.0,
+    }
 
 
 def test_defaults_r2_and_r3():
     r2 = problem_of("let f = navigation_field(manifold: euclidean_plane(), start: [0, 0], goal: [1, 1])\n")
-    assert (r2["manifold"], r2["obstacles"], r2["cost"], r2["computed"]) == ({"kind": "R2"}, [], {"kind": "geodesic"}, False)
+    assert (r2["manifold"], r2["obstacles"], r2["cost"], r2["computed"]) == (
+        {"kind": "R2"},
+        [],
+        {"kind": "geodesic"},
+        False,
+    )
     r3 = problem_of("let f = navigation_field(manifold: euclidean_space(), start: [0, 0, 0], goal: [1, 1, 1])\n")
     assert r3["manifold"] == {"kind": "R3"}
 
@@ -93,19 +109,31 @@ def test_a_program_with_errors_has_no_spec():
 
 
 def test_the_spec_is_plain_json_with_float_numbers():
-    problem = problem_of("let f = navigation_field(manifold: se2(), start: [0, 0, 0], goal: [1, 2, 3],"
-                         " obstacles: [disc(center: [5, 5], radius: 1)])\n")
+    problem = problem_of(
+        "let f = navigation_field(manifold: se2(), start: [0, 0, 0], goal: [1, 2, 3],"
+        " obstacles: [disc(center: [5, 5], radius: 1)])\n"
+    )
     assert all(type(x) is float for x in problem["start"] + problem["goal"] + problem["obstacles"][0]["center"])
 
 
 # spec_difference
 
-BASE = {"problems": [{
-    "manifold": {"kind": "R2"}, "start": [0.0, 0.0], "goal": [5.0, 5.0],
-    "obstacles": [{"kind": "disc", "center": [1.0, 5.0], "radius": 1.0},
-                  {"kind": "disc", "center": [1.0004, 2.0], "radius": 1.0}],
-    "cost": {"kind": "geodesic"}, "computed": True, "visualized": False,
-}]}
+BASE = {
+    "problems": [
+        {
+            "manifold": {"kind": "R2"},
+            "start": [0.0, 0.0],
+            "goal": [5.0, 5.0],
+            "obstacles": [
+                {"kind": "disc", "center": [1.0, 5.0], "radius": 1.0},
+                {"kind": "disc", "center": [1.0004, 2.0], "radius": 1.0},
+            ],
+            "cost": {"kind": "geodesic"},
+            "computed": True,
+            "visualized": False,
+        }
+    ]
+}
 
 
 def changed(path: str, value) -> dict:
@@ -122,18 +150,30 @@ def test_equal_specs_have_no_difference():
     assert spec_difference(BASE, copy.deepcopy(BASE)) is None
 
 
-@pytest.mark.parametrize(("path", "value", "difference"), [
-    ("goal.1", 4.0, "problems[0].goal[1]: 5.0 != 4.0"),
-    ("goal.1", 5.0011, "problems[0].goal[1]: 5.0 != 5.0011"),
-    ("goal.1", 5.0009, None),
-    ("goal.1", 4.9991, None),
-    ("start", 0.0, "problems[0].start: [0.0, 0.0] != 0.0"),
-    ("visualized", True, "problems[0].visualized: false != true"),
-    ("cost", {"kind": "weighted", "length_weight": 1.0, "curvature_weight": 0.0, "jerk_weight": 0.0,
-              "energy_weight": 0.0}, 'problems[0].cost.kind: "geodesic" != "weighted"'),
-    ("manifold", {"kind": "R2", "radius": 1.0}, "problems[0].manifold.radius: only in the second spec"),
-    ("obstacles", [], "problems[0].obstacles: 2 items != 0 items"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "difference"),
+    [
+        ("goal.1", 4.0, "problems[0].goal[1]: 5.0 != 4.0"),
+        ("goal.1", 5.0011, "problems[0].goal[1]: 5.0 != 5.0011"),
+        ("goal.1", 5.0009, None),
+        ("goal.1", 4.9991, None),
+        ("start", 0.0, "problems[0].start: [0.0, 0.0] != 0.0"),
+        ("visualized", True, "problems[0].visualized: false != true"),
+        (
+            "cost",
+            {
+                "kind": "weighted",
+                "length_weight": 1.0,
+                "curvature_weight": 0.0,
+                "jerk_weight": 0.0,
+                "energy_weight": 0.0,
+            },
+            'problems[0].cost.kind: "geodesic" != "weighted"',
+        ),
+        ("manifold", {"kind": "R2", "radius": 1.0}, "problems[0].manifold.radius: only in the second spec"),
+        ("obstacles", [], "problems[0].obstacles: 2 items != 0 items"),
+    ],
+)
 def test_differences(path, value, difference):
     assert spec_difference(BASE, changed(path, value)) == difference
 
@@ -149,8 +189,13 @@ def test_a_different_number_of_problems():
 
 def test_obstacles_match_as_a_multiset_up_to_the_tolerance():
     # Sorted by exact values the pairs would cross: (1.0, 5.0)-(1.0, 2.0) and (1.0004, 2.0)-(1.0003, 5.0).
-    other = changed("obstacles", [{"kind": "disc", "center": [1.0003, 5.0], "radius": 1.0},
-                                  {"kind": "disc", "center": [1.0, 2.0], "radius": 1.0}])
+    other = changed(
+        "obstacles",
+        [
+            {"kind": "disc", "center": [1.0003, 5.0], "radius": 1.0},
+            {"kind": "disc", "center": [1.0, 2.0], "radius": 1.0},
+        ],
+    )
     assert spec_difference(BASE, other) is None
     assert spec_difference(other, BASE) is None
 
@@ -166,6 +211,11 @@ def test_obstacle_matching_is_a_maximum_matching_not_greedy():
 
 
 def test_an_obstacle_without_a_match_is_named():
-    other = changed("obstacles", [{"kind": "disc", "center": [1.0, 5.0], "radius": 2.0},
-                                  {"kind": "disc", "center": [1.0004, 2.0], "radius": 1.0}])
+    other = changed(
+        "obstacles",
+        [
+            {"kind": "disc", "center": [1.0, 5.0], "radius": 2.0},
+            {"kind": "disc", "center": [1.0004, 2.0], "radius": 1.0},
+        ],
+    )
     assert spec_difference(BASE, other) == "problems[0].obstacles[0].radius: 1.0 != 2.0"

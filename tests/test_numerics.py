@@ -31,10 +31,19 @@ def train_tiny(folder: Path, tiny_base, tiny_data, profile: str, threads: int | 
     """The train stage through the CLI, started with none of the pins set: the program must set them itself."""
     train_file, eval_file = tiny_data
     section = {
-        "base_dir": str(tiny_base), "train_file": str(train_file), "eval_file": str(eval_file),
-        "adapter_dir": str(folder / "adapter"), "checkpoint_dir": str(folder / "checkpoints"),
-        "metrics_file": str(folder / "metrics.json"), "plots_dir": str(folder / "plots"),
-        "max_steps": 12, "batch_size": 4, "max_length": 128, "lr": 0.01, "eval_every": 0, "checkpoint_every": 0,
+        "base_dir": str(tiny_base),
+        "train_file": str(train_file),
+        "eval_file": str(eval_file),
+        "adapter_dir": str(folder / "adapter"),
+        "checkpoint_dir": str(folder / "checkpoints"),
+        "metrics_file": str(folder / "metrics.json"),
+        "plots_dir": str(folder / "plots"),
+        "max_steps": 12,
+        "batch_size": 4,
+        "max_length": 128,
+        "lr": 0.01,
+        "eval_every": 0,
+        "checkpoint_every": 0,
     }
     folder.mkdir(parents=True, exist_ok=True)
     params = folder / "params.yaml"
@@ -42,7 +51,15 @@ def train_tiny(folder: Path, tiny_base, tiny_data, profile: str, threads: int | 
     env = {name: value for name, value in os.environ.items() if name not in numerics.PINNED}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
-    command = [*shlex.split(os.environ.get("NAVA_CPU_EMULATOR", "")), sys.executable, "-m", "nava_instruct.cli", "train", "--params", str(params)]
+    command = [
+        *shlex.split(os.environ.get("NAVA_CPU_EMULATOR", "")),
+        sys.executable,
+        "-m",
+        "nava_instruct.cli",
+        "train",
+        "--params",
+        str(params),
+    ]
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     return folder / "adapter"
@@ -76,11 +93,19 @@ def test_the_program_pins_the_kernels_itself_and_records_them(portable_adapter):
     assert recorded["aten_capability"] == "AVX2"  # even on a CPU with AVX-512
 
 
-def test_the_portable_thread_count_is_pinned_whatever_the_environment_says(portable_adapter, tmp_path, tiny_base, tiny_data):
+def test_the_portable_thread_count_is_pinned_whatever_the_environment_says(
+    portable_adapter, tmp_path, tiny_base, tiny_data
+):
     """MKL's compatible branch gives other bits on 1 thread than on 2, so the profile pins 2 and a user's OMP_NUM_THREADS cannot change them."""
     asked_for_one = train_tiny(tmp_path, tiny_base, tiny_data, "portable", threads=1)
-    assert json.loads((asked_for_one / "training_info.json").read_text())["numerics"]["threads"] == numerics.PROFILES["portable"].threads == 2
-    assert sha256_file(asked_for_one / "adapter_model.safetensors") == sha256_file(portable_adapter / "adapter_model.safetensors")
+    assert (
+        json.loads((asked_for_one / "training_info.json").read_text())["numerics"]["threads"]
+        == numerics.PROFILES["portable"].threads
+        == 2
+    )
+    assert sha256_file(asked_for_one / "adapter_model.safetensors") == sha256_file(
+        portable_adapter / "adapter_model.safetensors"
+    )
 
 
 def test_a_bf16_profile_is_its_own_class(tmp_path, tiny_base, tiny_data, portable_adapter):
@@ -88,8 +113,12 @@ def test_a_bf16_profile_is_its_own_class(tmp_path, tiny_base, tiny_data, portabl
         pytest.skip("this CPU has no avx512_bf16")
     adapter = train_tiny(tmp_path, tiny_base, tiny_data, "cpu-bf16", threads=None)
     recorded = json.loads((adapter / "training_info.json").read_text())["numerics"]
-    assert recorded["class"] in ("cpu-bf16/amx_bf16", "cpu-bf16/avx512_bf16") and recorded["pins"] == dict.fromkeys(numerics.PINNED)
-    assert sha256_file(adapter / "adapter_model.safetensors") != sha256_file(portable_adapter / "adapter_model.safetensors")
+    assert recorded["class"] in ("cpu-bf16/amx_bf16", "cpu-bf16/avx512_bf16") and recorded["pins"] == dict.fromkeys(
+        numerics.PINNED
+    )
+    assert sha256_file(adapter / "adapter_model.safetensors") != sha256_file(
+        portable_adapter / "adapter_model.safetensors"
+    )
 
 
 def test_missing_section_means_the_default_profile(tmp_path):
@@ -97,7 +126,10 @@ def test_missing_section_means_the_default_profile(tmp_path):
     params.write_text("train: {}\n")
     assert numerics.load(params).profile == numerics.DEFAULT == "portable"
     params.write_text("numerics:\n  profile: fastest\n")
-    with pytest.raises(InputError, match=r"params.yaml:2: field 'numerics.profile': Input should be 'portable', 'cpu-bf16' or 'cuda-bf16'"):
+    with pytest.raises(
+        InputError,
+        match=r"params.yaml:2: field 'numerics.profile': Input should be 'portable', 'cpu-bf16' or 'cuda-bf16'",
+    ):
         numerics.load(params)
 
 
@@ -107,7 +139,10 @@ def test_a_cpu_without_avx2_cannot_run_the_portable_profile(monkeypatch, tmp_pat
     params.write_text("numerics:\n  profile: portable\n")
     with pytest.raises(InputError) as error:
         numerics.apply(numerics.load(params), params)
-    assert str(error.value) == f"{params}:2: field 'numerics.profile': 'portable' needs avx2, fma; this CPU (Old CPU) has f16c"
+    assert (
+        str(error.value)
+        == f"{params}:2: field 'numerics.profile': 'portable' needs avx2, fma; this CPU (Old CPU) has f16c"
+    )
 
 
 def test_record_needs_a_profile_in_force(monkeypatch):

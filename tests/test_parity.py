@@ -3,13 +3,14 @@
 import json
 
 import pytest
-from conftest import tiny_examples
 from transformers import AutoTokenizer
 
-from nava_instruct import llamacpp, parity
+from conftest import tiny_examples
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl
-from nava_instruct.prompting import prompt_ids
+from nava_instruct.lm import llamacpp
+from nava_instruct.lm.prompting import prompt_ids
+from nava_instruct.stages import parity
 
 TRICKY = [
     "let goal = [10.0, -8.25, 3e-4]  // 1234567 tokens?\n",
@@ -30,7 +31,12 @@ def eval_file(tmp_path_factory):
 def params(stages, eval_file, metrics, prompts: int = 4) -> parity.Params:
     """The random tiny model's next-token distribution is nearly flat (top-1 margins around 1e-3), so
     quantization flips many of its argmaxes: its quantized top-1 bound is looser than params.yaml's."""
-    paths = {"merged_dir": str(stages / "merged"), "gguf_dir": str(stages / "gguf"), "eval_file": str(eval_file), "metrics_file": str(metrics)}
+    paths = {
+        "merged_dir": str(stages / "merged"),
+        "gguf_dir": str(stages / "gguf"),
+        "eval_file": str(eval_file),
+        "metrics_file": str(metrics),
+    }
     return parity.Params(**paths, prompts=prompts, max_new_tokens=16, quantized_min_top1=0.6)
 
 

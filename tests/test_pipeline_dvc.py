@@ -24,7 +24,14 @@ def dvc(workdir: Path, *args: str) -> str:
 
 @pytest.fixture
 def workspace(tmp_path):
-    for name in ("dvc.yaml", "params.yaml", ".dvcignore", "requirements.lock", "requirements-cuda.lock", "requirements-nodeps.lock"):
+    for name in (
+        "dvc.yaml",
+        "params.yaml",
+        ".dvcignore",
+        "requirements.lock",
+        "requirements-cuda.lock",
+        "requirements-nodeps.lock",
+    ):
         shutil.copy(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copytree(REPO / "data" / "extra", tmp_path / "data" / "extra")

@@ -1,19 +1,19 @@
 """The prompt format and the data path: what is supervised, what is cut, and how batches are made."""
 
 import pytest
-from conftest import tiny_examples
 from transformers import AutoTokenizer
 
-from nava_instruct.batching import (
+from conftest import tiny_examples
+from nava_instruct.errors import InputError
+from nava_instruct.fileio import write_jsonl
+from nava_instruct.lm.batching import (
     Plan,
     collate,
     encode_file,
     eval_batches,
     length_grouped_batches,
 )
-from nava_instruct.errors import InputError
-from nava_instruct.fileio import write_jsonl
-from nava_instruct.prompting import (
+from nava_instruct.lm.prompting import (
     IGNORE,
     MIN_PROMPT_TOKENS,
     adds_bos,
@@ -42,19 +42,31 @@ def tokenizer_without_bos(tiny_model):
 
 
 def test_instruction_format_text(tokenizer, tokenizer_without_bos):
-    assert render(WITH_INPUT, tokenizer) == ("<s>### Instruction:\nExplain this.\n\n### Input:\nlet M = circle()\n\n### Response:\n", "A circle.")
+    assert render(WITH_INPUT, tokenizer) == (
+        "<s>### Instruction:\nExplain this.\n\n### Input:\nlet M = circle()\n\n### Response:\n",
+        "A circle.",
+    )
     # An empty input leaves out the whole Input block; a tokenizer without BOS gets no BOS text.
     assert not adds_bos(tokenizer_without_bos)
-    assert render(NO_INPUT, tokenizer_without_bos) == ("### Instruction:\nWrite NAVA code.\n\n### Response:\n", "let M = se2()")
+    assert render(NO_INPUT, tokenizer_without_bos) == (
+        "### Instruction:\nWrite NAVA code.\n\n### Response:\n",
+        "let M = se2()",
+    )
 
 
 @pytest.mark.parametrize("example", [WITH_INPUT, NO_INPUT])
 def test_chat_template_renders_the_same_prompt(tokenizer, tokenizer_without_bos, example):
     for tok in (tokenizer, tokenizer_without_bos):
         message = {"role": "user", "content": example["instruction"], "input": example["input"]}
-        text = tok.apply_chat_template([message], chat_template=chat_template(tok), add_generation_prompt=True, tokenize=False)
+        text = tok.apply_chat_template(
+            [message], chat_template=chat_template(tok), add_generation_prompt=True, tokenize=False
+        )
         assert text == render(example, tok)[0]
-        full = tok.apply_chat_template([message, {"role": "assistant", "content": example["output"]}], chat_template=chat_template(tok), tokenize=False)
+        full = tok.apply_chat_template(
+            [message, {"role": "assistant", "content": example["output"]}],
+            chat_template=chat_template(tok),
+            tokenize=False,
+        )
         assert full == text + example["output"] + tok.eos_token
 
 
@@ -131,7 +143,12 @@ def test_plan_gives_each_process_its_share_of_every_step(tokenizer):
     assert sorted(members) == list(range(48))
     first = steps[0]
     assert all(len(work.batches) == 2 for work in first)
-    supervised = sum(sum(label != IGNORE for label in examples[i].labels[1:]) for work in first for batch in work.batches for i in batch)
+    supervised = sum(
+        sum(label != IGNORE for label in examples[i].labels[1:])
+        for work in first
+        for batch in work.batches
+        for i in batch
+    )
     assert first[0].supervised == first[1].supervised == supervised
 
 

@@ -1,12 +1,12 @@
 """Every stage run through the CLI leaves a record of the environment it ran in."""
 
-import os
 import json
+import os
 import sys
 
-from nava_instruct import provenance
 from nava_instruct.cli import main
 from nava_instruct.fileio import write_jsonl
+from nava_instruct.release import provenance
 
 
 def test_environment_names_python_packages_and_locks(monkeypatch, tmp_path):
@@ -45,9 +45,8 @@ def test_cli_runs_offline_unless_told_otherwise(monkeypatch, tmp_path):
 
 def test_stage_records_name_their_stage_command_and_numerics(monkeypatch, tmp_path):
     """Two stages run in one environment leave different records, which an audit still compares as the same environment."""
+    from nava_instruct.release.audit import environment_diff
     from test_split import make_pool
-
-    from nava_instruct.audit import environment_diff
 
     monkeypatch.chdir(tmp_path)
     write_jsonl(tmp_path / "pool.jsonl", make_pool(40))

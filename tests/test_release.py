@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nava_instruct import release
 from nava_instruct.errors import InputError
+from nava_instruct.stages import release
 
 FILES = {
     "models/adapter/adapter_model.safetensors": b"adapter weights",
@@ -56,7 +56,10 @@ def test_statement_names_every_artifact_file_and_material(workspace):
     build = statement["predicate"]["buildDefinition"]
     assert build["buildType"] == release.BUILD_TYPE
     assert build["externalParameters"]["params"]["train"] == {"lr": 0.001}
-    assert build["internalParameters"]["numerics"] == {"profile": "portable", "class": "portable/x86-64-avx2"}  # from training_info.json
+    assert build["internalParameters"]["numerics"] == {
+        "profile": "portable",
+        "class": "portable/x86-64-avx2",
+    }  # from training_info.json
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     dependencies = {d["name"]: d["digest"] for d in build["resolvedDependencies"]}
     assert dependencies["source"] == {"gitCommit": commit}

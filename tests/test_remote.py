@@ -56,7 +56,9 @@ class Scratch:
         self.dvc("init", "--no-scm", "-q")
 
     def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([str(BIN / "dvc"), *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(BIN / "dvc"), *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=120
+        )
         if check:
             assert done.returncode == 0, f"dvc {' '.join(args)}: {done.stdout}{done.stderr}"
         return done
@@ -100,7 +102,7 @@ def object_key(data: bytes) -> str:
 def corrupt(data: bytes) -> bytes:
     """The same length, some bytes in the middle overwritten."""
     middle = len(data) // 2
-    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[middle + 64:]
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64]) + data[middle + 64 :]
 
 
 def assert_pull_refused(scratch: Scratch, contents: dict[Path, bytes]) -> None:
@@ -183,7 +185,13 @@ def s3(s3_server, tmp_path):
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }
-    client = boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="nava-test", aws_secret_access_key="nava-test", region_name="us-east-1")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        aws_access_key_id="nava-test",
+        aws_secret_access_key="nava-test",
+        region_name="us-east-1",
+    )
     bucket = f"nava-{tmp_path.name.lower().replace('_', '-')}"[:63]
     client.create_bucket(Bucket=bucket)
     return client, bucket, env

@@ -4,8 +4,9 @@ import statistics
 
 import pytest
 
-from nava_instruct import generate, nava
-from nava_instruct.scoring import score_code, score_explanation, stated_numbers
+from nava_instruct import nava
+from nava_instruct.nava.scoring import score_code, score_explanation, stated_numbers
+from nava_instruct.stages import generate
 
 PROGRAM = """let M = euclidean_plane()
 

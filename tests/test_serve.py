@@ -7,15 +7,15 @@ import urllib.request
 
 import pytest
 import torch
-from conftest import CONVERTER, tiny_examples
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from nava_instruct import convert
+from conftest import CONVERTER, tiny_examples
 from nava_instruct.cli import API_KEY_ENV, main
+from nava_instruct.lm.prompting import prompt_ids, render
 from nava_instruct.nava.syntax import _SyntaxProblem, lark_parser
-from nava_instruct.prompting import prompt_ids, render
-from nava_instruct.serve import MAX_BODY_BYTES, running
+from nava_instruct.serving.serve import MAX_BODY_BYTES, running
+from nava_instruct.stages import convert
 
 PROMPT = "### Instruction:\nWrite NAVA code from (0,0) to (3,4) on the plane.\n\n### Response:\n"
 
@@ -107,22 +107,32 @@ def test_chat_prompts_the_model_as_trained(server, tiny_smol_stages):
         assert status == 200 and chat["object"] == "chat.completion"
         assert chat["choices"][0]["message"] == {"role": "assistant", "content": completion["choices"][0]["text"]}
         assert chat["choices"][0]["finish_reason"] == "length"
-        assert chat["usage"] == completion["usage"] and chat["usage"]["prompt_tokens"] == len(prompt_ids(tokenizer, prompt))
+        assert chat["usage"] == completion["usage"] and chat["usage"]["prompt_tokens"] == len(
+            prompt_ids(tokenizer, prompt)
+        )
 
 
-@pytest.mark.parametrize("path, body, status, message", [
-    ("/v1/completions", b'{"prompt": "x",', 400, "malformed JSON"),
-    ("/v1/completions", {"max_tokens": 3}, 400, "missing field 'prompt'"),
-    ("/v1/completions", {"prompt": ""}, 400, "field 'prompt': String should have at least 1 character"),
-    ("/v1/completions", {"prompt": PROMPT, "max_tokens": 300}, 400, "plus max_tokens (300) exceed the context of 256 tokens"),
-    ("/v1/completions", {"prompt": "x" * MAX_BODY_BYTES}, 413, f"request body over {MAX_BODY_BYTES} bytes"),
-    ("/v1/completions", {"prompt": PROMPT, "stream": True}, 400, "streaming is not supported"),
-    ("/v1/completions", {"prompt": PROMPT, "grammar": "json"}, 400, "field 'grammar'"),
-    ("/v1/chat/completions", {"messages": []}, 400, "field 'messages': List should have at least 1 item"),
-    ("/v1/chat/completions", {"messages": [{"content": "hi"}]}, 400, "missing field 'messages.0.role'"),
-    ("/v1/chat/completions", b"[1, 2]", 400, "request body: Input should be a valid dictionary"),
-    ("/v1/nothing", {}, 404, "Not Found"),
-])
+@pytest.mark.parametrize(
+    "path, body, status, message",
+    [
+        ("/v1/completions", b'{"prompt": "x",', 400, "malformed JSON"),
+        ("/v1/completions", {"max_tokens": 3}, 400, "missing field 'prompt'"),
+        ("/v1/completions", {"prompt": ""}, 400, "field 'prompt': String should have at least 1 character"),
+        (
+            "/v1/completions",
+            {"prompt": PROMPT, "max_tokens": 300},
+            400,
+            "plus max_tokens (300) exceed the context of 256 tokens",
+        ),
+        ("/v1/completions", {"prompt": "x" * MAX_BODY_BYTES}, 413, f"request body over {MAX_BODY_BYTES} bytes"),
+        ("/v1/completions", {"prompt": PROMPT, "stream": True}, 400, "streaming is not supported"),
+        ("/v1/completions", {"prompt": PROMPT, "grammar": "json"}, 400, "field 'grammar'"),
+        ("/v1/chat/completions", {"messages": []}, 400, "field 'messages': List should have at least 1 item"),
+        ("/v1/chat/completions", {"messages": [{"content": "hi"}]}, 400, "missing field 'messages.0.role'"),
+        ("/v1/chat/completions", b"[1, 2]", 400, "request body: Input should be a valid dictionary"),
+        ("/v1/nothing", {}, 404, "Not Found"),
+    ],
+)
 def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, path, body, status, message):
     got, answer = call(server + path, body)
     assert got == status and message in answer["error"]["message"], answer
@@ -131,7 +141,9 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, path,
 
 def test_grammar_field_constrains_decoding(server):
     free = call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24})[1]["choices"][0]["text"]
-    nava = call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24, "grammar": "nava"})[1]["choices"][0]["text"]
+    nava = call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24, "grammar": "nava"})[1]["choices"][0][
+        "text"
+    ]
     assert nava_prefix(nava) and not nava_prefix(free)
     assert nava_prefix("let x = f(a: [1, 2") and nava_prefix('let s = "a b') and not nava_prefix("let x = 1 2")
 
@@ -144,7 +156,9 @@ def test_api_key_and_server_grammar(keyed_server, server):
     assert call(keyed_server + "/v1/models", key="s3cret")[0] == 200
 
     def text(url: str, **fields) -> str:
-        return call(url + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24, **fields}, key="s3cret")[1]["choices"][0]["text"]
+        return call(url + "/v1/completions", {"prompt": PROMPT, "max_tokens": 24, **fields}, key="s3cret")[1][
+            "choices"
+        ][0]["text"]
 
     assert text(keyed_server) == text(server, grammar="nava")  # --grammar nava is the default there
     assert text(keyed_server, grammar="none") == text(server)
@@ -157,13 +171,23 @@ def test_generation_stops_at_eos(eos_server):
 
 
 def test_concurrent_requests_are_answered_one_at_a_time(server):
-    texts, threads = [], [threading.Thread(target=lambda: texts.append(call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8}))) for _ in range(6)]
+    texts, threads = (
+        [],
+        [
+            threading.Thread(
+                target=lambda: texts.append(call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8}))
+            )
+            for _ in range(6)
+        ],
+    )
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert len(texts) == 6 and {status for status, _ in texts} == {200}
-    assert len({answer["choices"][0]["text"] for _, answer in texts}) == 1  # greedy: one shared context, no interference
+    assert (
+        len({answer["choices"][0]["text"] for _, answer in texts}) == 1
+    )  # greedy: one shared context, no interference
 
 
 def test_a_non_loopback_address_needs_an_api_key(gguf, monkeypatch, capsys):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nava_instruct import signing
 from nava_instruct.errors import InputError
+from nava_instruct.release import signing
 
 WEIGHTS = bytes(range(256)) * 64
 EDITED = WEIGHTS[:100] + bytes([WEIGHTS[100] ^ 1]) + WEIGHTS[101:]
@@ -58,11 +58,14 @@ def test_existing_key_is_reused(release):
     assert {row["status"] for row in check(artifacts).values()} == {"OK"}
 
 
-@pytest.mark.parametrize("tamper, file, expected, found", [
-    ("edit", "adapter_model.safetensors", sha256(WEIGHTS), sha256(EDITED)),
-    ("add", "extra.bin", "(no file)", sha256(b"x")),
-    ("remove", "adapter_config.json", sha256(b'{"r": 4}\n'), "(no file)"),
-])
+@pytest.mark.parametrize(
+    "tamper, file, expected, found",
+    [
+        ("edit", "adapter_model.safetensors", sha256(WEIGHTS), sha256(EDITED)),
+        ("add", "extra.bin", "(no file)", sha256(b"x")),
+        ("remove", "adapter_config.json", sha256(b'{"r": 4}\n'), "(no file)"),
+    ],
+)
 def test_changed_artifact_is_a_mismatch_naming_the_file_and_both_digests(release, tamper, file, expected, found):
     artifacts, key = release
     sign(artifacts, key)
@@ -85,10 +88,15 @@ def test_each_changed_file_is_one_row(release):
     Path("statement.json").write_text("{}\n")
     Path("models/adapter/.git").mkdir()  # ignored by the signature, as model_signing ignores it
     Path("models/adapter/.git/HEAD").write_text("ref\n")
-    rows = [row for row in signing.check(Path("signing-key.pub"), Path("signatures"), artifacts) if row["status"] != "OK"]
+    rows = [
+        row for row in signing.check(Path("signing-key.pub"), Path("signatures"), artifacts) if row["status"] != "OK"
+    ]
     assert [row["file"] for row in rows] == ["models/adapter/adapter_config.json", "statement.json"]
     statement = sha256(b'{"_type": "https://in-toto.io/Statement/v1"}\n')
-    assert [(row["expected"], row["actual"]) for row in rows] == [(sha256(b'{"r": 4}\n'), sha256(b'{"r": 8}\n')), (statement, sha256(b"{}\n"))]
+    assert [(row["expected"], row["actual"]) for row in rows] == [
+        (sha256(b'{"r": 4}\n'), sha256(b'{"r": 8}\n')),
+        (statement, sha256(b"{}\n")),
+    ]
 
 
 def test_missing_signature_and_wrong_key(release, tmp_path):
@@ -100,7 +108,10 @@ def test_missing_signature_and_wrong_key(release, tmp_path):
 
     signing.ensure_key(tmp_path / "other.pem", tmp_path / "other.pub")
     rows = signing.check(tmp_path / "other.pub", Path("signatures"), artifacts)
-    assert [(row["path"], row["status"]) for row in rows] == [("models/adapter", "MISMATCH"), ("statement.json", "MISSING")]
+    assert [(row["path"], row["status"]) for row in rows] == [
+        ("models/adapter", "MISMATCH"),
+        ("statement.json", "MISSING"),
+    ]
     detail = rows[0]["detail"]
     assert detail.startswith("bad signature: ") and len(detail) <= 200 and "\n" not in detail and "b'" not in detail
 

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from nava_instruct import nava, split
+from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.records import example_id
+from nava_instruct.stages import split
 
 
 def program(goal_x: float, goal_y: float = 1.0) -> str:
@@ -40,7 +41,9 @@ def make_pool(n: int = 200) -> list[dict]:
         level = ("gcse", "phd")[i % 2]
         rows.append(record("prompt_to_code", level, f"Plan from the origin to ({i}, 2) on R^2.", "", code, code))
         if i % 3 == 0:  # an explanation of the same program: shares the task spec
-            rows.append(record("code_to_explanation", level, f"Explain this, case {i}.", code, f"It goes to ({i}, 2).", code))
+            rows.append(
+                record("code_to_explanation", level, f"Explain this, case {i}.", code, f"It goes to ({i}, 2).", code)
+            )
     return rows
 
 
@@ -104,7 +107,9 @@ def test_shared_instruction_or_input_never_crosses(layout, tmp_path):
     rows = make_pool(60)
     code = program(100.0)
     # same instruction with different programs, and the same code input under different instructions
-    rows += [record("prompt_to_code", "gcse", "Same words.", "", program(200.0 + k), program(200.0 + k)) for k in range(5)]
+    rows += [
+        record("prompt_to_code", "gcse", "Same words.", "", program(200.0 + k), program(200.0 + k)) for k in range(5)
+    ]
     rows += [record("code_to_explanation", "phd", f"Explain {k}.", code, f"Answer {k}.", code) for k in range(5)]
     write_jsonl(tmp_path / "pool.jsonl", rows)
     params = layout()
@@ -119,7 +124,11 @@ def test_extra_examples_join_with_inferred_family(layout, tmp_path):
     extra = [
         {"instruction": "Write NAVA code for an A-level student.", "input": "", "output": program(7.5)},
         {"instruction": "Explain this for a PhD student.", "input": program(8.5), "output": "It plans a path."},
-        {"instruction": "Fix it.", "input": program(9.5).replace("euclidean_plane", "euclidian_plane"), "output": program(9.5)},
+        {
+            "instruction": "Fix it.",
+            "input": program(9.5).replace("euclidean_plane", "euclidian_plane"),
+            "output": program(9.5),
+        },
     ]
     write_jsonl(tmp_path / "extra" / "mine.jsonl", extra)
     params = layout()
@@ -133,7 +142,10 @@ def test_extra_examples_join_with_inferred_family(layout, tmp_path):
 @pytest.mark.parametrize(
     "lines, expected",
     [
-        (['{"instruction": "x", "input": "", "output": "let M = euclidean_plane()"}'], ":1: field 'output': invalid NAVA"),
+        (
+            ['{"instruction": "x", "input": "", "output": "let M = euclidean_plane()"}'],
+            ":1: field 'output': invalid NAVA",
+        ),
         (['{"instruction": "x", "input": "", "output": "hello"}'], ":1: field 'output': no input"),
         (['{"instruction": "x", "input": ""}'], ":1: field 'output': missing"),
         (["", '{"instruction": "x", "input": "", '], ":2: malformed JSON"),
@@ -165,4 +177,3 @@ def test_eval_fraction_is_validated_at_the_edge(tmp_path):
     path.write_text("split:\n  eval_fraction: 1.5\n")
     with pytest.raises(InputError, match=r"params.yaml:2: field 'split.eval_fraction'"):
         load_section(split.Params, "split", path)
-

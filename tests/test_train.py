@@ -13,9 +13,10 @@ import pytest
 import torch
 import yaml
 
-from nava_instruct import numerics, train
+from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
+from nava_instruct.stages import train
 
 BIN = Path(sys.executable).parent
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json", "training_info.json")
@@ -47,7 +48,13 @@ def write_params(folder: Path, tiny_base, tiny_data, profile: str = numerics.DEF
 
 def train_cli(params: Path) -> None:
     """The stage as a user runs it, in the params file's folder (the CLI writes provenance/ there)."""
-    done = subprocess.run([str(BIN / "nava-instruct"), "train", "--params", str(params)], cwd=params.parent, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(BIN / "nava-instruct"), "train", "--params", str(params)],
+        cwd=params.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -75,7 +82,9 @@ def test_run_writes_adapter_metrics_and_plots(reference):
     assert info["determinism"]["use_deterministic_algorithms"] and info["processes"] == 1
     train_rows = (reference / "plots" / "train_loss.tsv").read_text().splitlines()
     assert train_rows[0] == "step\ttrain_loss" and len(train_rows) == 41
-    eval_steps = [int(row.split("\t")[0]) for row in (reference / "plots" / "eval_loss.tsv").read_text().splitlines()[1:]]
+    eval_steps = [
+        int(row.split("\t")[0]) for row in (reference / "plots" / "eval_loss.tsv").read_text().splitlines()[1:]
+    ]
     assert eval_steps == [0, 10, 20, 30, 40]
     assert (reference / "plots" / "train_loss.png").read_bytes()[:4] == b"\x89PNG"
     assert not (reference / "checkpoints").exists()  # removed once the adapter is written
@@ -98,7 +107,12 @@ def wait_for_checkpoint(process: subprocess.Popen, folder: Path) -> None:
 
 def test_killed_run_resumes_to_the_identical_adapter(reference, tmp_path, tiny_base, tiny_data):
     params = write_params(tmp_path, tiny_base, tiny_data)
-    process = subprocess.Popen([str(BIN / "nava-instruct"), "train", "--params", str(params)], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(BIN / "nava-instruct"), "train", "--params", str(params)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for_checkpoint(process, tmp_path)
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
@@ -124,11 +138,34 @@ def launch_two_processes(folder: Path, tiny_base, tiny_data) -> subprocess.Popen
     ``--multi_gpu`` makes accelerate start the processes through torchrun; without CUDA they join
     over gloo on the CPU. (``--cpu --num_processes 2`` would start one process unless MPI is installed.)
     """
-    params = write_params(folder, tiny_base, tiny_data, max_steps=24, grad_accum=2, eval_every=8, checkpoint_every=4, prompt_format="chat_template")
-    launch = [str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+    params = write_params(
+        folder,
+        tiny_base,
+        tiny_data,
+        max_steps=24,
+        grad_accum=2,
+        eval_every=8,
+        checkpoint_every=4,
+        prompt_format="chat_template",
+    )
+    launch = [
+        str(BIN / "accelerate"),
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ]
     command = [*launch, "-m", "nava_instruct.cli", "train", "--params", str(params)]
     log = (folder / "launch.log").open("a")
-    return subprocess.Popen(command, cwd=folder, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        command, cwd=folder, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, stdout=log, stderr=subprocess.STDOUT
+    )
 
 
 @pytest.mark.slow
@@ -189,19 +226,27 @@ def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma", "f16c"]})
     params = write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16")
     err = run_cli(params, capsys)
-    assert err == f"error: {params}:2: field 'numerics.profile': 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
+    assert (
+        err
+        == f"error: {params}:2: field 'numerics.profile': 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
+    )
 
 
 def test_profile_pins_are_refused_once_torch_has_loaded(tmp_path, tiny_base, tiny_data, capsys, monkeypatch):
     """This test process loaded torch under the portable pins: another profile's kernels can no longer be chosen."""
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "Xeon", "features": ["avx2", "avx512_bf16", "fma"]})
     err = run_cli(write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16"), capsys)
-    assert err.startswith("error: numerics profile 'cpu-bf16' needs MKL_CBWR=(unset)") and err.endswith("run the stage through `nava-instruct`")
+    assert err.startswith("error: numerics profile 'cpu-bf16' needs MKL_CBWR=(unset)") and err.endswith(
+        "run the stage through `nava-instruct`"
+    )
 
 
 def test_missing_base_model(tmp_path, tiny_base, tiny_data, capsys):
     err = run_cli(write_params(tmp_path, tmp_path / "nowhere", tiny_data), capsys)
-    assert err == f"error: {tmp_path / 'nowhere'}: base model not found: run `nava-instruct base` (or `dvc repro base`) first"
+    assert (
+        err
+        == f"error: {tmp_path / 'nowhere'}: base model not found: run `nava-instruct base` (or `dvc repro base`) first"
+    )
 
 
 def test_empty_dataset(tmp_path, tiny_base, tiny_data, capsys, clean_state):
@@ -227,6 +272,7 @@ def test_out_of_memory_is_one_clear_line(tmp_path, tiny_base, tiny_data, capsys,
 
 def test_adapters_only_on_the_top_layers(tiny_base):
     """adapted_layers=1 on the 2-layer model: LoRA weights in layer 1 only; more layers than the model has means all."""
+
     def adapted(layers):
         params = train.Params(base_dir=str(tiny_base), adapted_layers=layers)
         model = train.load_model(params, numerics.PROFILES["portable"], trust_remote_code=False, device_index=0)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nava_instruct import verify
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
+from nava_instruct.release import verify
 
 BIN = Path(sys.executable).parent
 
@@ -35,7 +35,12 @@ PIPELINE = {
             "cmd": f"{sys.executable} make.py",
             "deps": ["make.py", "lib"],
             "params": ["make"],
-            "outs": ["models/adapter", "models/merged", "models/gguf", {"release/provenance.intoto.json": {"cache": False}}],
+            "outs": [
+                "models/adapter",
+                "models/merged",
+                "models/gguf",
+                {"release/provenance.intoto.json": {"cache": False}},
+            ],
             "metrics": [{"metrics/make.json": {"cache": False}}],
         }
     }
@@ -81,7 +86,13 @@ def test_untouched_workspace_verifies(repo, capsys):
     assert main(["verify", "--no-signatures"]) == 0
     statuses = rows_by_path(capsys)
     assert set(statuses.values()) == {"OK"}
-    assert {"make.py", "params.yaml:make", "models/adapter", "release/provenance.intoto.json", "metrics/make.json"} <= set(statuses)
+    assert {
+        "make.py",
+        "params.yaml:make",
+        "models/adapter",
+        "release/provenance.intoto.json",
+        "metrics/make.json",
+    } <= set(statuses)
 
 
 def test_files_dvcignore_hides_do_not_count(repo, capsys):
@@ -114,7 +125,9 @@ def test_changed_inputs_and_missing_outputs(repo, capsys):
     (repo / "models" / "gguf").rmdir()
     assert main(["verify", "--no-signatures"]) == 1
     lines = {line.split()[2]: line for line in capsys.readouterr().out.splitlines()}
-    assert lines["params.yaml:make"].startswith("MISMATCH") and lines["params.yaml:make"].endswith("n: expected 3 found 4")
+    assert lines["params.yaml:make"].startswith("MISMATCH") and lines["params.yaml:make"].endswith(
+        "n: expected 3 found 4"
+    )
     assert re.search(r"^MISMATCH  input +make\.py +expected md5 [0-9a-f]{32} found [0-9a-f]{32}$", lines["make.py"])
     assert lines["models/gguf"].split()[0] == "MISSING"
 
@@ -150,11 +163,17 @@ def test_missing_public_key_is_one_clear_error(repo, capsys):
     assert "release/signing-key.pub: public key not found" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text, message", [
-    ("stages: [unclosed\n", r"dvc.lock:2: invalid YAML"),
-    ("schema: '2.0'\n", r"dvc.lock: field 'stages': not a dvc.lock"),
-    ("stages:\n  make:\n    outs:\n    - path: a\n", r"field 'stages.make.outs\[0\]': each entry needs 'path' and 'md5'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("stages: [unclosed\n", r"dvc.lock:2: invalid YAML"),
+        ("schema: '2.0'\n", r"dvc.lock: field 'stages': not a dvc.lock"),
+        (
+            "stages:\n  make:\n    outs:\n    - path: a\n",
+            r"field 'stages.make.outs\[0\]': each entry needs 'path' and 'md5'",
+        ),
+    ],
+)
 def test_malformed_lock_is_an_input_error(tmp_path, text, message):
     (tmp_path / "dvc.lock").write_text(text)
     with pytest.raises(InputError, match=message):

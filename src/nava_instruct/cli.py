@@ -14,11 +14,12 @@ import os
 import sys
 from pathlib import Path
 
-from nava_instruct import numerics, provenance, signing
+from nava_instruct import numerics
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import write_json
 from nava_instruct.nava import cli as nava_cli
 from nava_instruct.params import DEFAULT_PARAMS, load_section
+from nava_instruct.release import provenance, signing
 
 STAGES = {
     "generate": "generate the NAVA-Instruct dataset with metadata and a dataset card",
@@ -46,16 +47,21 @@ def run_stage(name: str, params_path: str) -> int:
     The profile comes first: its kernel pins only take effect before the stage module loads torch.
     """
     numerics.apply(numerics.load(params_path), params_path)
-    module = importlib.import_module(f"nava_instruct.{name}")
+    module = importlib.import_module(f"nava_instruct.stages.{name}")
     params = load_section(module.Params, name, params_path)
     module.run(params)
-    record = {"stage": name, "command": f"nava-instruct {name} --params {params_path}", **provenance.environment(), "numerics": numerics.record()}
+    record = {
+        "stage": name,
+        "command": f"nava-instruct {name} --params {params_path}",
+        **provenance.environment(),
+        "numerics": numerics.record(),
+    }
     write_json(PROVENANCE_DIR / f"{name}.json", record)
     return 0
 
 
 def serve(args: argparse.Namespace) -> int:
-    from nava_instruct import serve
+    from nava_instruct.serving import serve
 
     options = {"grammar": args.grammar, "n_ctx": args.n_ctx, "threads": args.threads, "cpu_repack": args.cpu_repack}
     return serve.serve(args.model, args.host, args.port, args.api_key, **options)
@@ -67,11 +73,26 @@ def add_serve_parser(commands) -> None:
     parser.add_argument("--model", default=SERVE_MODEL, help="GGUF file (default: %(default)s)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
-    parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV), help=f"require 'Authorization: Bearer KEY' (default: ${API_KEY_ENV})")
-    parser.add_argument("--grammar", choices=["none", "nava"], default="none", help="default constraint on decoding; a request's 'grammar' field overrides it")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get(API_KEY_ENV),
+        help=f"require 'Authorization: Bearer KEY' (default: ${API_KEY_ENV})",
+    )
+    parser.add_argument(
+        "--grammar",
+        choices=["none", "nava"],
+        default="none",
+        help="default constraint on decoding; a request's 'grammar' field overrides it",
+    )
     parser.add_argument("--n-ctx", type=int, default=0, help="context length in tokens (default: the model's own)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for generation (default: llama.cpp's choice)")
-    parser.add_argument("--cpu-repack", action="store_true", help="let llama.cpp repack quantized weights for the CPU (faster; crashes on some VMs, see llamacpp.py)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads for generation (default: llama.cpp's choice)"
+    )
+    parser.add_argument(
+        "--cpu-repack",
+        action="store_true",
+        help="let llama.cpp repack quantized weights for the CPU (faster; crashes on some VMs, see llamacpp.py)",
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -81,13 +102,13 @@ def sign(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    from nava_instruct import verify
+    from nava_instruct.release import verify
 
     return verify.run(args.lock, args.public_key, args.signatures, not args.no_signatures, args.report)
 
 
 def audit(args: argparse.Namespace) -> int:
-    from nava_instruct import audit
+    from nava_instruct.release import audit
 
     return audit.run(args.repo, args.rev, args.out, args.keep)
 
@@ -96,20 +117,28 @@ def add_release_parsers(commands) -> None:
     """``sign``, ``verify`` and ``audit``: what a publisher and an auditor run (README, "Auditing a model")."""
     summary = "sign the released artifacts with a local key (OpenSSF model-signing format)"
     parser = commands.add_parser("sign", help=summary, description=summary)
-    parser.add_argument("--key", type=Path, default=signing.private_key_path(),
-                        help=f"PEM private key, created if missing (default: ${signing.PRIVATE_KEY_ENV} or %(default)s)")
+    parser.add_argument(
+        "--key",
+        type=Path,
+        default=signing.private_key_path(),
+        help=f"PEM private key, created if missing (default: ${signing.PRIVATE_KEY_ENV} or %(default)s)",
+    )
     parser.set_defaults(handler=sign)
 
     summary = "check the signatures and re-hash every DVC input and output against dvc.lock"
     parser = commands.add_parser("verify", help=summary, description=summary)
     parser.add_argument("--lock", default="dvc.lock", help="the lock to check against (default: %(default)s)")
     parser.add_argument("--public-key", default=signing.PUBLIC_KEY, help="default: %(default)s")
-    parser.add_argument("--signatures", default=signing.SIGNATURE_DIR, help="folder of .sig files (default: %(default)s)")
+    parser.add_argument(
+        "--signatures", default=signing.SIGNATURE_DIR, help="folder of .sig files (default: %(default)s)"
+    )
     parser.add_argument("--no-signatures", action="store_true", help="only compare the files with dvc.lock")
     parser.add_argument("--report", help="also write the result as JSON here")
     parser.set_defaults(handler=verify)
 
-    summary = "rebuild a commit in a clean clone (dvc repro --force, no run cache) and compare every output with its dvc.lock"
+    summary = (
+        "rebuild a commit in a clean clone (dvc repro --force, no run cache) and compare every output with its dvc.lock"
+    )
     parser = commands.add_parser("audit", help=summary, description=summary)
     parser.add_argument("--repo", default=".", help="git repository (default: %(default)s)")
     parser.add_argument("--rev", default="HEAD", help="commit, tag or branch to audit (default: %(default)s)")
@@ -133,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     add_serve_parser(commands)
     add_release_parsers(commands)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.handler(args)
     except (InputError, RunError) as error:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from nava_instruct.errors import InputError
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -93,7 +92,9 @@ def read_jsonl(path: str | Path, required: tuple[str, ...] = ()) -> list[tuple[i
             if field not in record:
                 raise InputError(path, "missing", line=number, field=field)
             if not isinstance(record[field], str):
-                raise InputError(path, f"expected a string, got {type(record[field]).__name__}", line=number, field=field)
+                raise InputError(
+                    path, f"expected a string, got {type(record[field]).__name__}", line=number, field=field
+                )
         rows.append((number, record))
     if not rows:
         raise InputError(path, "empty file: no records")

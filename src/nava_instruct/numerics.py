@@ -30,7 +30,7 @@ from typing import Literal
 
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.params import DEFAULT_PARAMS, StageParams, key_line, load_section
-from nava_instruct.provenance import cpu
+from nava_instruct.release.provenance import cpu
 
 PINNED = ("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")  # every variable a profile sets or clears
 SECTION = "numerics"
@@ -50,7 +50,15 @@ class Profile:
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("portable", "cpu", "fp32", ("avx2", "fma"), {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}, 2, True),
+        Profile(
+            "portable",
+            "cpu",
+            "fp32",
+            ("avx2", "fma"),
+            {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+            2,
+            True,
+        ),
         Profile("cpu-bf16", "cpu", "bf16", ("avx512_bf16",)),
         Profile("cuda-bf16", "cuda", "bf16"),
     )
@@ -108,11 +116,15 @@ def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
     global _active
     profile = PROFILES[params.profile]
     if problem := missing(profile):
-        raise InputError(params_path, problem, line=key_line(params_path, (SECTION, "profile")), field=f"{SECTION}.profile")
+        raise InputError(
+            params_path, problem, line=key_line(params_path, (SECTION, "profile")), field=f"{SECTION}.profile"
+        )
     wrong = [name for name in PINNED if os.environ.get(name) != profile.pins.get(name)]
     if wrong and "torch" in sys.modules:  # kernels are chosen once torch has loaded: too late to change them
         settings = ", ".join(f"{name}={profile.pins.get(name, '(unset)')}" for name in wrong)
-        raise RunError(f"numerics profile '{profile.name}' needs {settings} before torch loads; run the stage through `nava-instruct`")
+        raise RunError(
+            f"numerics profile '{profile.name}' needs {settings} before torch loads; run the stage through `nava-instruct`"
+        )
     for name in PINNED:
         if name in profile.pins:
             os.environ[name] = profile.pins[name]
@@ -129,7 +141,9 @@ def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
 def current() -> Profile:
     """The profile ``apply`` put in force in this process."""
     if _active is None:
-        raise RunError("no numerics profile is in force: run the stage through `nava-instruct` (or call numerics.apply first)")
+        raise RunError(
+            "no numerics profile is in force: run the stage through `nava-instruct` (or call numerics.apply first)"
+        )
     return _active
 
 
@@ -155,7 +169,9 @@ def cannot_rebuild(built: dict) -> str | None:
     profile = PROFILES.get(built["profile"])
     if profile is None:
         return f"it was built under numerics profile '{built['profile']}', which this code does not know"
-    needs = f"it was built under numerics profile '{profile.name}'" + (f" (class {built['class']})" if built.get("class") else "")
+    needs = f"it was built under numerics profile '{profile.name}'" + (
+        f" (class {built['class']})" if built.get("class") else ""
+    )
     if problem := missing(profile):
         return f"{needs}: {problem}"
     here = reproducibility_class(profile)

@@ -63,7 +63,9 @@ def load_section(model: type[Params], section: str, path: str | Path = DEFAULT_P
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         line = getattr(getattr(error, "problem_mark", None), "line", None)
-        raise InputError(path, f"invalid YAML: {getattr(error, 'problem', error)}", line=None if line is None else line + 1) from None
+        raise InputError(
+            path, f"invalid YAML: {getattr(error, 'problem', error)}", line=None if line is None else line + 1
+        ) from None
     if not isinstance(data, dict) or section not in data:
         raise InputError(path, f"missing section '{section}'")
     lines = _key_lines(root) if root is not None else {}

@@ -14,14 +14,31 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nava_instruct.nava.values import (
-    DIMENSIONS, Cost, Field, Lst, Manifold, Nothing, Num, Obstacle, Path, Value, inside, numbers,
+    DIMENSIONS,
+    Cost,
+    Field,
+    Lst,
+    Manifold,
+    Nothing,
+    Num,
+    Obstacle,
+    Path,
+    Value,
+    inside,
+    numbers,
 )
 
 if TYPE_CHECKING:
     from nava_instruct.nava.checker import Checker
 
-FITS = {"disc": ("R2", "SE2"), "rectangle": ("R2", "SE2"), "ball": ("R3", "SE3"), "box": ("R3", "SE3"),
-        "arc": ("S1",), "cap": ("S2",)}
+FITS = {
+    "disc": ("R2", "SE2"),
+    "rectangle": ("R2", "SE2"),
+    "ball": ("R3", "SE3"),
+    "box": ("R3", "SE3"),
+    "arc": ("S1",),
+    "cap": ("S2",),
+}
 WRITTEN_AS = {"ball": "sphere"}  # obstacle kinds whose builtin has another name
 WEIGHTS = ("length_weight", "curvature_weight", "jerk_weight", "energy_weight")
 COST_TYPES = {"time_optimal": ("max_velocity", "max_acceleration"), "energy_optimal": ("energy_weight",)}
@@ -76,6 +93,7 @@ def optional_radius(c: Checker, args: dict, what: str) -> float | None:
 
 # Manifolds.
 
+
 @builtin("euclidean_plane")
 def _euclidean_plane(c, node, args):
     return Manifold(node, "R2")
@@ -123,6 +141,7 @@ def _se3(c, node, args):
 
 # Obstacles.
 
+
 @builtin("disc", Param("center", "point"), Param("radius", "number"))
 def _disc(c, node, args):
     center = point(c, args["center"], 2, "disc center")
@@ -169,19 +188,23 @@ def _cap(c, node, args):
 
 # Costs.
 
+
 @builtin("geodesic_cost")
 def _geodesic_cost(c, node, args):
     return Cost(node, {"kind": "geodesic"})
 
 
-@builtin("cost_function", Param("type", "string", required=False),
-         *(Param(name, "number", required=False) for name in (*WEIGHTS, "max_velocity", "max_acceleration")))
+@builtin(
+    "cost_function",
+    Param("type", "string", required=False),
+    *(Param(name, "number", required=False) for name in (*WEIGHTS, "max_velocity", "max_acceleration")),
+)
 def _cost_function(c, node, args):
     kind = args.pop("type", None)
     if kind is None:
         return _weighted_cost(c, node, args)
     if kind.value not in COST_TYPES:
-        return c.report(kind.node, f"unknown cost type \"{kind.value}\"{suggest(kind.value, COST_TYPES)}")
+        return c.report(kind.node, f'unknown cost type "{kind.value}"{suggest(kind.value, COST_TYPES)}')
     allowed = COST_TYPES[kind.value]
     extra = [name for name in args if name not in allowed]
     if extra:
@@ -194,8 +217,14 @@ def _cost_function(c, node, args):
         return Cost(node, {"kind": "energy_optimal", "energy_weight": values.get("energy_weight", 1.0)})
     if "max_velocity" not in values:
         return c.report(node, "a time_optimal cost_function is missing argument 'max_velocity'")
-    return Cost(node, {"kind": "time_optimal", "max_velocity": values["max_velocity"],
-                       "max_acceleration": values.get("max_acceleration")})
+    return Cost(
+        node,
+        {
+            "kind": "time_optimal",
+            "max_velocity": values["max_velocity"],
+            "max_acceleration": values.get("max_acceleration"),
+        },
+    )
 
 
 def _weighted_cost(c, node, args):
@@ -213,6 +242,7 @@ def _weighted_cost(c, node, args):
 
 
 # The field, the path, the picture.
+
 
 def _location(c, value: Value, manifold: Manifold, what: str) -> float | list[float] | None:
     """A start or goal as a point of ``manifold``: an angle on S1, coordinates elsewhere."""
@@ -244,8 +274,14 @@ def _show(location: float | list[float]) -> str:
     return repr(location) if isinstance(location, float) else "[" + ", ".join(map(repr, location)) + "]"
 
 
-@builtin("navigation_field", Param("manifold", "manifold"), Param("start", "location"), Param("goal", "location"),
-         Param("obstacles", "obstacles", required=False), Param("cost", "cost", required=False))
+@builtin(
+    "navigation_field",
+    Param("manifold", "manifold"),
+    Param("start", "location"),
+    Param("goal", "location"),
+    Param("obstacles", "obstacles", required=False),
+    Param("cost", "cost", required=False),
+)
 def _navigation_field(c, node, args):
     manifold = args["manifold"]
     start = _location(c, args["start"], manifold, "start")
@@ -255,8 +291,11 @@ def _navigation_field(c, node, args):
     for obstacle in obstacles:
         if manifold.kind not in FITS[obstacle.kind]:
             allowed = ", ".join(WRITTEN_AS.get(kind, kind) for kind, kinds in FITS.items() if manifold.kind in kinds)
-            c.report(obstacle.node, f"{WRITTEN_AS.get(obstacle.kind, obstacle.kind)} obstacle does not fit "
-                                    f"{manifold.kind} (obstacles on {manifold.kind}: {allowed})")
+            c.report(
+                obstacle.node,
+                f"{WRITTEN_AS.get(obstacle.kind, obstacle.kind)} obstacle does not fit "
+                f"{manifold.kind} (obstacles on {manifold.kind}: {allowed})",
+            )
             fits = False
         elif obstacle.kind == "cap":
             fits &= _on_sphere(c, obstacle.params["center"], manifold, obstacle, "cap center")

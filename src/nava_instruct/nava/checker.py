@@ -15,11 +15,31 @@ from nava_instruct.nava.builtins import BUILTINS, Param, suggest
 from nava_instruct.nava.diagnostics import Diagnostic, NavaError
 from nava_instruct.nava.syntax import Arg, Call, Let, List, Name, Number, Program, String, parse
 from nava_instruct.nava.values import (
-    TYPE_NAMES, Cost, Field, Lst, Manifold, Nothing, Num, Obstacle, Path, Str, Value, numbers,
+    TYPE_NAMES,
+    Cost,
+    Field,
+    Lst,
+    Manifold,
+    Nothing,
+    Num,
+    Obstacle,
+    Path,
+    Str,
+    Value,
+    numbers,
 )
 
-EXPECTED = {"number": (Num,), "string": (Str,), "point": (Lst,), "location": (Num, Lst), "manifold": (Manifold,),
-            "obstacles": (Lst,), "cost": (Cost,), "field": (Field,), "path": (Path,)}
+EXPECTED = {
+    "number": (Num,),
+    "string": (Str,),
+    "point": (Lst,),
+    "location": (Num, Lst),
+    "manifold": (Manifold,),
+    "obstacles": (Lst,),
+    "cost": (Cost,),
+    "field": (Field,),
+    "path": (Path,),
+}
 DESCRIBED = {"point": "a point [x, ...]", "location": "a point or an angle", "obstacles": "a list of obstacles"}
 
 
@@ -71,8 +91,11 @@ class Checker:
             if not built.computed:
                 self.report(built.node, "this field is never passed to compute_optimal_path", "warning")
         if not any(_mentions(statement, "navigation_field") for statement in self.program.statements):
-            self.diagnostics.append(Diagnostic(self.filename, 1, 1, "error",
-                                               "no navigation_field(...): a program must build a navigation field"))
+            self.diagnostics.append(
+                Diagnostic(
+                    self.filename, 1, 1, "error", "no navigation_field(...): a program must build a navigation field"
+                )
+            )
         unique = {(d.line, d.col, d.severity, d.message): d for d in self.diagnostics}  # a value used twice
         return Analysis(sorted(unique.values(), key=lambda d: (d.line, d.col)), self.fields)
 

@@ -24,8 +24,11 @@ from lark.lexer import PatternStr
 
 from nava_instruct.nava.syntax import CLOSING, OPENING, lark_parser
 
-_CATEGORIES = {sre_constants.CATEGORY_DIGIT: "0-9", sre_constants.CATEGORY_WORD: "a-zA-Z0-9_",
-               sre_constants.CATEGORY_SPACE: " \\t\\n\\r\\x0B\\x0C"}
+_CATEGORIES = {
+    sre_constants.CATEGORY_DIGIT: "0-9",
+    sre_constants.CATEGORY_WORD: "a-zA-Z0-9_",
+    sre_constants.CATEGORY_SPACE: " \\t\\n\\r\\x0B\\x0C",
+}
 
 
 def _escape(char: str, in_class: bool) -> str:
@@ -115,8 +118,10 @@ class _Generator:
             for index, symbol in enumerate(expansion):
                 if depth == 0 and index > 0:
                     return True
-                if depth == 0 and isinstance(symbol, NonTerminal) and (
-                    symbol.name in seen or self.needs_context(symbol.name, (*seen, name))
+                if (
+                    depth == 0
+                    and isinstance(symbol, NonTerminal)
+                    and (symbol.name in seen or self.needs_context(symbol.name, (*seen, name)))
                 ):
                     return True
                 depth += (symbol.name in OPENING) - (symbol.name in CLOSING)

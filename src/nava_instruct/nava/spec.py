@@ -106,7 +106,8 @@ def _difference(a, b, tol: float, path: str) -> str | None:
                 return None
             # Name the field that differs against the obstacle at the same place in sorted order.
             return _difference(a[unmatched], b[unmatched], tol, f"{path}[{unmatched}]") or (
-                f"{path}[{unmatched}]: no matching obstacle in the second spec")
+                f"{path}[{unmatched}]: no matching obstacle in the second spec"
+            )
         for index, (x, y) in enumerate(zip(a, b)):
             difference = _difference(x, y, tol, f"{path}[{index}]")
             if difference:

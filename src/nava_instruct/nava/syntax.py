@@ -193,9 +193,19 @@ _COMMENT_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"?|//[^\n]*')
 _DAAT_MARKERS = re.compile(r"^[ \t]*(?:program[ \t]+\w|end[ \t]+program\b|--)|⋋", re.MULTILINE)
 _VALUE_TOKENS = {"IDENT": "name", "NUMBER": "number", "STRING": "string"}
 _DESCRIBE = {
-    "IDENT": "a name", "NUMBER": "a number", "STRING": "a string", "LET": "'let'", "_NL": "end of line",
-    "$END": "end of line", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
-    "EQUAL": "'='", "COMMA": "','", "COLON": "':'",
+    "IDENT": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "LET": "'let'",
+    "_NL": "end of line",
+    "$END": "end of line",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "EQUAL": "'='",
+    "COMMA": "','",
+    "COLON": "':'",
 }
 
 

@@ -70,8 +70,17 @@ class Nothing(Value):
     """What ``visualize(...)`` gives."""
 
 
-TYPE_NAMES = {Num: "a number", Str: "a string", Lst: "a list", Manifold: "a manifold", Obstacle: "an obstacle",
-              Cost: "a cost", Field: "a field", Path: "a path", Nothing: "nothing"}
+TYPE_NAMES = {
+    Num: "a number",
+    Str: "a string",
+    Lst: "a list",
+    Manifold: "a manifold",
+    Obstacle: "an obstacle",
+    Cost: "a cost",
+    Field: "a field",
+    Path: "a path",
+    Nothing: "nothing",
+}
 
 
 def numbers(value: Value) -> list[float] | None:

@@ -159,17 +159,20 @@ def change_limits(rng, ph, problem, style):
     choice = rng.choice(("velocity", "acceleration"))
     if choice == "velocity":
         v = rng.choice([s for s in SPEEDS if s != cost["max_velocity"]])
-        new, text = {**cost, "max_velocity": v}, ph.pick(
-            (f"set the max velocity to {ph.number(v)}", f"change the velocity limit to {ph.number(v)}")
+        new, text = (
+            {**cost, "max_velocity": v},
+            ph.pick((f"set the max velocity to {ph.number(v)}", f"change the velocity limit to {ph.number(v)}")),
         )
     elif cost["max_acceleration"] is None:
         a = rng.choice(SPEEDS)
-        new, text = {**cost, "max_acceleration": a}, ph.pick(
-            (f"add a max acceleration of {ph.number(a)}", f"limit the acceleration to {ph.number(a)}")
+        new, text = (
+            {**cost, "max_acceleration": a},
+            ph.pick((f"add a max acceleration of {ph.number(a)}", f"limit the acceleration to {ph.number(a)}")),
         )
     else:
-        new, text = {**cost, "max_acceleration": None}, ph.pick(
-            ("remove the acceleration limit", "drop max_acceleration")
+        new, text = (
+            {**cost, "max_acceleration": None},
+            ph.pick(("remove the acceleration limit", "drop max_acceleration")),
         )
     return text, {**problem, "cost": new}, style
 

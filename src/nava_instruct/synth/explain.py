@@ -197,13 +197,21 @@ NO_OBSTACLES = {
 }
 
 OBSTACLES = {  # {n} is the count with its noun, "one obstacle" or "3 obstacles"
-    "gcse": ("There {is_are} {n} in the way: {list}.", "The path has to avoid {n}: {list}.", "Watch out for {n}: {list}."),
+    "gcse": (
+        "There {is_are} {n} in the way: {list}.",
+        "The path has to avoid {n}: {list}.",
+        "Watch out for {n}: {list}.",
+    ),
     "a_level": (
         "There {is_are} {n}: {list}.",
         "It defines {n}: {list}.",
         "The path must avoid {n}, namely {list}.",
     ),
-    "undergrad": ("The obstacle set contains {n}: {list}.", "{N}: {list}.", "It removes {n} from the free space: {list}."),
+    "undergrad": (
+        "The obstacle set contains {n}: {list}.",
+        "{N}: {list}.",
+        "It removes {n} from the free space: {list}.",
+    ),
     "phd": ("The obstacle set O consists of {n}: {list}.", "State constraints come from {n}: {list}.", "{N}: {list}."),
 }
 
@@ -578,7 +586,15 @@ class _Explainer:
         count = len(items)
         word = self.rng.choice((COUNT_WORDS[count], str(count))) if count < len(COUNT_WORDS) else str(count)
         n = f"{word} obstacle{'s' * (count > 1)}"
-        parts = [self.say(OBSTACLES[self.level], list=join(items), n=n, N=n[0].upper() + n[1:], is_are="is" if count == 1 else "are")]
+        parts = [
+            self.say(
+                OBSTACLES[self.level],
+                list=join(items),
+                n=n,
+                N=n[0].upper() + n[1:],
+                is_are="is" if count == 1 else "are",
+            )
+        ]
         if self.rng.random() < 0.6:
             parts.append(self.say(OBSTACLE_REMARK[self.level]))
         if self.kind in ("SE2", "SE3") and self.rng.random() < 0.7:

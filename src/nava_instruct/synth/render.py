@@ -147,7 +147,9 @@ class Style:
         pairs = _NAMES["endpoints"] + (
             _NAMES["pose_endpoints"]
             if manifold in ("SE2", "SE3")
-            else _NAMES["angle_endpoints"] if manifold == "S1" else ()
+            else _NAMES["angle_endpoints"]
+            if manifold == "S1"
+            else ()
         )
         start, goal = rng.choice(pairs)
         inline = 0.0 if comments == "beginner" else 1.0  # beginner code binds each step, to comment it

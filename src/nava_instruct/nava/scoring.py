@@ -80,7 +80,15 @@ def spec_numbers(spec: dict) -> list[float]:
                 walk(value[key])
 
     cost = {key: value for key, value in spec["cost"].items() if not (key.endswith("_weight") and value == 0.0)}
-    walk({"manifold": spec["manifold"], "start": spec["start"], "goal": spec["goal"], "obstacles": spec["obstacles"], "cost": cost})
+    walk(
+        {
+            "manifold": spec["manifold"],
+            "start": spec["start"],
+            "goal": spec["goal"],
+            "obstacles": spec["obstacles"],
+            "cost": cost,
+        }
+    )
     return found
 
 

@@ -16,7 +16,7 @@ import torch
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import read_jsonl
-from nava_instruct.prompting import IGNORE, Encoded, PromptFormat, encode
+from nava_instruct.lm.prompting import IGNORE, Encoded, PromptFormat, encode
 from nava_instruct.records import FIELDS
 
 MEGA_BATCH = 64  # batches per length-sorted group: big enough to group well, small enough to mix
@@ -29,9 +29,13 @@ class EncodedSet:
     dropped: int  # responses that left too little room for a prompt
 
 
-def encode_file(path: str | Path, tokenizer, max_length: int, prompt_format: PromptFormat, limit: int | None = None) -> EncodedSet:
+def encode_file(
+    path: str | Path, tokenizer, max_length: int, prompt_format: PromptFormat, limit: int | None = None
+) -> EncodedSet:
     """Read and encode a JSONL file of ``{instruction, input, output}`` records (the first ``limit`` of them)."""
-    encoded = [encode(record, tokenizer, max_length, prompt_format) for _, record in read_jsonl(path, required=FIELDS)[:limit]]
+    encoded = [
+        encode(record, tokenizer, max_length, prompt_format) for _, record in read_jsonl(path, required=FIELDS)[:limit]
+    ]
     kept = [example for example in encoded if example is not None]
     result = EncodedSet(kept, truncated=sum(example.truncated for example in kept), dropped=len(encoded) - len(kept))
     if not kept:
@@ -83,7 +87,9 @@ def batch_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, tor
     vocabulary, the prompt's rows would cost as much memory as the model.
     """
     positions = supervised_positions(batch["labels"])
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=positions).logits
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=positions
+    ).logits
     targets = batch["labels"][:, positions + 1]
     supervised = targets != IGNORE
     loss = torch.nn.functional.cross_entropy(logits[supervised].float(), targets[supervised], reduction="sum")

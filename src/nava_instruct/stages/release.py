@@ -24,10 +24,10 @@ from pathlib import Path
 import yaml
 from pydantic import Field
 
-from nava_instruct import provenance
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file, write_json
 from nava_instruct.params import StageParams
+from nava_instruct.release import provenance
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,23 @@ BUILDER_PACKAGES = ("nava-instruct", "torch", "transformers", "peft", "accelerat
 class Params(StageParams):
     artifacts: list[str] = Field(["models/adapter", "models/merged", "models/gguf"], min_length=1)
     materials: list[str] = [
-        "data/nava_instruct_train.jsonl", "data/nava_instruct_eval.jsonl", "models/base/manifest.json",
-        "params.yaml", "dvc.yaml", "requirements.lock", "requirements-cuda.lock", "requirements-nodeps.lock",
+        "data/nava_instruct_train.jsonl",
+        "data/nava_instruct_eval.jsonl",
+        "models/base/manifest.json",
+        "params.yaml",
+        "dvc.yaml",
+        "requirements.lock",
+        "requirements-cuda.lock",
+        "requirements-nodeps.lock",
     ]
     byproducts: list[str] = [
-        *(f"provenance/{stage}.json" for stage in ("generate", "split", "base", "train", "merge", "convert", "parity", "evaluate")),
-        "metrics/train.json", "metrics/parity.json", "metrics/evaluate.json",
+        *(
+            f"provenance/{stage}.json"
+            for stage in ("generate", "split", "base", "train", "merge", "convert", "parity", "evaluate")
+        ),
+        "metrics/train.json",
+        "metrics/parity.json",
+        "metrics/evaluate.json",
     ]
     params_file: str = "params.yaml"
     training_info: str = "models/adapter/training_info.json"  # the numerics the adapter was trained under
@@ -58,12 +69,20 @@ def files_under(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise InputError(path, "not found: run the stages that produce it first (dvc repro)")
-    return sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    return sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
 
 
 def descriptors(paths: list[str]) -> list[dict]:
     """SLSA resource descriptors (name + sha256) for every file of ``paths``."""
-    return [{"name": file.as_posix(), "digest": {"sha256": sha256_file(file)}} for path in paths for file in files_under(Path(path))]
+    return [
+        {"name": file.as_posix(), "digest": {"sha256": sha256_file(file)}}
+        for path in paths
+        for file in files_under(Path(path))
+    ]
 
 
 def package_version(name: str) -> str | None:
@@ -92,14 +111,23 @@ def statement(params: Params) -> dict:
         "predicate": {
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
-                "externalParameters": {"pipeline": "dvc.yaml", "params": pipeline_params, "source": {"commit": code["commit"], "dirty": code["dirty"]}},
-                "internalParameters": {"determinism_env": environment["determinism_env"], "cpu_count": environment["cpu_count"], "numerics": trained_under},
+                "externalParameters": {
+                    "pipeline": "dvc.yaml",
+                    "params": pipeline_params,
+                    "source": {"commit": code["commit"], "dirty": code["dirty"]},
+                },
+                "internalParameters": {
+                    "determinism_env": environment["determinism_env"],
+                    "cpu_count": environment["cpu_count"],
+                    "numerics": trained_under,
+                },
                 "resolvedDependencies": descriptors(params.materials) + ([source] if source else []),
             },
             "runDetails": {
                 "builder": {
                     "id": provenance.builder_id(environment),
-                    "version": {name: package_version(name) for name in BUILDER_PACKAGES} | {"python": environment["python"]},
+                    "version": {name: package_version(name) for name in BUILDER_PACKAGES}
+                    | {"python": environment["python"]},
                 },
                 "byproducts": descriptors([p for p in params.byproducts if Path(p).exists()]),
             },
@@ -110,6 +138,10 @@ def statement(params: Params) -> dict:
 def run(params: Params) -> dict:
     result = statement(params)
     write_json(params.statement_out, result)
-    log.info("%s: %d subjects, %d resolved dependencies", params.statement_out, len(result["subject"]),
-             len(result["predicate"]["buildDefinition"]["resolvedDependencies"]))
+    log.info(
+        "%s: %d subjects, %d resolved dependencies",
+        params.statement_out,
+        len(result["subject"]),
+        len(result["predicate"]["buildDefinition"]["resolvedDependencies"]),
+    )
     return result

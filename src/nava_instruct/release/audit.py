@@ -30,30 +30,53 @@ from pathlib import Path
 
 import yaml
 
-from nava_instruct import numerics, verify
+from nava_instruct import numerics
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import write_json, write_text
+from nava_instruct.release import verify
 
 log = logging.getLogger(__name__)
 
 # What `make repro` sets for every stage (Makefile), so the rebuild runs under the same settings.
-REPRO_ENV = {"PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "MPLBACKEND": "Agg"}
+REPRO_ENV = {
+    "PYTHONHASHSEED": "0",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "MPLBACKEND": "Agg",
+}
 NOT_REBUILT = "NOT REBUILT"
-ENVIRONMENT_KEYS = ("python", "implementation", "platform", "machine", "cpu_count", "cpu", "packages", "torch", "container", "determinism_env", "locks",
-                    "numerics")
+ENVIRONMENT_KEYS = (
+    "python",
+    "implementation",
+    "platform",
+    "machine",
+    "cpu_count",
+    "cpu",
+    "packages",
+    "torch",
+    "container",
+    "determinism_env",
+    "locks",
+    "numerics",
+)
 
 
 def git(*args: str, cwd: Path) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
     if done.returncode != 0:
-        raise InputError(cwd, f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}")
+        raise InputError(
+            cwd, f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}"
+        )
     return done.stdout
 
 
 def resolve_commit(repo: Path, rev: str) -> str:
     if not (repo / ".git").exists():
         raise InputError(repo, "not a git repository")
-    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=repo, capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=repo, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise InputError(repo, f"unknown revision '{rev}'")
     return done.stdout.strip()
@@ -67,7 +90,11 @@ def uncached_outputs(dvc_yaml: Path) -> set[str]:
         for kind in ("outs", "metrics", "plots"):
             for entry in body.get(kind, []):
                 if isinstance(entry, dict):
-                    paths.update(path for path, options in entry.items() if isinstance(options, dict) and options.get("cache") is False)
+                    paths.update(
+                        path
+                        for path, options in entry.items()
+                        if isinstance(options, dict) and options.get("cache") is False
+                    )
     return paths
 
 
@@ -81,7 +108,11 @@ def environment_diff(recorded: dict, now: dict) -> list[dict]:
     """The environment keys (packages, torch, threads, ...) whose values differ between two provenance records."""
     before = flatten({key: recorded.get(key) for key in ENVIRONMENT_KEYS})
     after = flatten({key: now.get(key) for key in ENVIRONMENT_KEYS})
-    return [{"key": key, "recorded": before.get(key), "audit": after.get(key)} for key in sorted(before.keys() | after.keys()) if before.get(key) != after.get(key)]
+    return [
+        {"key": key, "recorded": before.get(key), "audit": after.get(key)}
+        for key in sorted(before.keys() | after.keys())
+        if before.get(key) != after.get(key)
+    ]
 
 
 def read_json(path: Path) -> dict:
@@ -131,7 +162,13 @@ def reproduce(clone: Path, log_file: Path) -> tuple[int, float]:
     }
     started = time.perf_counter()
     with open(log_file, "w", encoding="utf-8") as out:
-        done = subprocess.run([str(bin_dir / "dvc"), "repro", "--force", "--no-run-cache"], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(
+            [str(bin_dir / "dvc"), "repro", "--force", "--no-run-cache"],
+            cwd=clone,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return done.returncode, time.perf_counter() - started
 
 
@@ -148,16 +185,24 @@ def markdown(report: dict) -> str:
         "| status | kind | output | stage | dvc.lock md5 | rebuilt md5 |",
         "|---|---|---|---|---|---|",
     ]
-    lines += [f"| {r['status']} | {r['kind']} | `{r['path']}` | {r['stage']} | `{r['expected']}` | `{r['actual']}` |" for r in report["outputs"]]
+    lines += [
+        f"| {r['status']} | {r['kind']} | `{r['path']}` | {r['stage']} | `{r['expected']}` | `{r['actual']}` |"
+        for r in report["outputs"]
+    ]
     for stage, diffs in report["environment_differences"].items():
         lines += ["", f"## Environment differences, stage `{stage}`", ""]
         if not diffs:
-            lines.append("None: the environment matches the recorded one, so it does not explain the difference (a tampered artifact, or a step that is not deterministic).")
+            lines.append(
+                "None: the environment matches the recorded one, so it does not explain the difference (a tampered artifact, or a step that is not deterministic)."
+            )
             continue
         lines += ["| key | recorded at the commit | this audit |", "|---|---|---|"]
         lines += [f"| `{d['key']}` | `{d['recorded']}` | `{d['audit']}` |" for d in diffs]
     if report["inputs_checked"]:
-        lines += ["", f"Inputs: all {report['inputs_checked']} recorded inputs and params of the commit match its dvc.lock."]
+        lines += [
+            "",
+            f"Inputs: all {report['inputs_checked']} recorded inputs and params of the commit match its dvc.lock.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -191,7 +236,10 @@ def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool =
         inputs = verify.check_inputs(stages, clone)
         if stale := verify.failed(inputs):
             names = ", ".join(f"{row['path']} ({row['status']})" for row in stale[:5])
-            raise InputError(f"{commit[:12]}:dvc.lock", f"does not match the commit's inputs, so it was not produced from this commit: {names}")
+            raise InputError(
+                f"{commit[:12]}:dvc.lock",
+                f"does not match the commit's inputs, so it was not produced from this commit: {names}",
+            )
         built = built_numerics(json.loads(show(repo_path, commit, "provenance/train.json") or "{}"), stages)
         if built and (reason := numerics.cannot_rebuild(built)):
             raise RunError(f"cannot audit {commit[:12]} on this machine: {reason}")

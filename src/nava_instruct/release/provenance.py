@@ -19,7 +19,13 @@ from pathlib import Path
 from nava_instruct.fileio import sha256_file
 
 LOCK_FILES = ("requirements.lock", "requirements-nodeps.lock")
-DETERMINISM_ENV = ("PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "HF_HUB_OFFLINE", "TOKENIZERS_PARALLELISM", "OMP_NUM_THREADS")
+DETERMINISM_ENV = (
+    "PYTHONHASHSEED",
+    "CUBLAS_WORKSPACE_CONFIG",
+    "HF_HUB_OFFLINE",
+    "TOKENIZERS_PARALLELISM",
+    "OMP_NUM_THREADS",
+)
 
 
 def _run(*command: str) -> str | None:

@@ -23,11 +23,11 @@ import json
 import logging
 from pathlib import Path
 
-from nava_instruct.base import MANIFEST
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, sha256_file, write_json
+from nava_instruct.lm.prompting import chat_template
 from nava_instruct.params import StageParams
-from nava_instruct.prompting import chat_template
+from nava_instruct.stages.base import MANIFEST
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,16 @@ def run(params: Params) -> dict:
 
     base, adapter = Path(params.base_dir), Path(params.adapter_dir)
     manifest = _read_json(base / MANIFEST, "base model not found: run `nava-instruct base` (or `dvc repro base`) first")
-    training = _read_json(adapter / TRAINING_INFO, "adapter not found: run `nava-instruct train` (or `dvc repro train`) first")
+    training = _read_json(
+        adapter / TRAINING_INFO, "adapter not found: run `nava-instruct train` (or `dvc repro train`) first"
+    )
     base_sha = sha256_file(base / MANIFEST)
     if training["base"]["manifest_sha256"] != base_sha:
-        raise InputError(adapter / TRAINING_INFO, f"the adapter was trained on another base than {base} (manifest sha256 differs)", field="base.manifest_sha256")
+        raise InputError(
+            adapter / TRAINING_INFO,
+            f"the adapter was trained on another base than {base} (manifest sha256 differs)",
+            field="base.manifest_sha256",
+        )
 
     trust_remote_code = manifest["trust_remote_code"]
     log.info("merging %s adapter %s into float32 %s", training["method"], adapter, base)
@@ -72,12 +78,19 @@ def run(params: Params) -> dict:
         tokenizer.save_pretrained(tmp)
         info = {
             "base": {"dir": str(base), "manifest_sha256": base_sha},
-            "adapter": {"dir": str(adapter), "files": {path.name: sha256_file(path) for path in sorted(adapter.iterdir()) if path.is_file()}},
+            "adapter": {
+                "dir": str(adapter),
+                "files": {path.name: sha256_file(path) for path in sorted(adapter.iterdir()) if path.is_file()},
+            },
             "method": training["method"],
-            "adapter_trained_against": "nf4 (bitsandbytes 4-bit) base weights" if training["method"] == "qlora" else "float32 base weights",
+            "adapter_trained_against": "nf4 (bitsandbytes 4-bit) base weights"
+            if training["method"] == "qlora"
+            else "float32 base weights",
             "merged_onto": "float32 base weights",
             "dtype": str(model.dtype).removeprefix("torch."),
-            "chat_template": "prompting.chat_template (instruction format)" if training["prompt_format"] == "instruction" else "the base model's own",
+            "chat_template": "prompting.chat_template (instruction format)"
+            if training["prompt_format"] == "instruction"
+            else "the base model's own",
             "files": {path.name: sha256_file(path) for path in sorted(tmp.iterdir()) if path.is_file()},
         }
         write_json(tmp / MERGE_INFO, info)

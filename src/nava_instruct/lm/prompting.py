@@ -73,7 +73,9 @@ def render(example: dict, tokenizer, prompt_format: PromptFormat = "instruction"
     instruction, input_, output = example["instruction"], example["input"], example["output"]
     if prompt_format == "chat_template":
         content = f"{instruction}\n\n{input_}" if input_ else instruction
-        prompt = tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
+        prompt = tokenizer.apply_chat_template(
+            [{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True
+        )
         return prompt, output
     bos = tokenizer.bos_token if adds_bos(tokenizer) else ""
     input_block = f"### Input:\n{input_}\n\n" if input_ else ""
@@ -110,5 +112,5 @@ def encode(example: dict, tokenizer, max_length: int, prompt_format: PromptForma
         if room < MIN_PROMPT_TOKENS:
             return None
         head = room // 2
-        prompt_tokens = prompt_tokens[:head] + prompt_tokens[len(prompt_tokens) - (room - head):]
+        prompt_tokens = prompt_tokens[:head] + prompt_tokens[len(prompt_tokens) - (room - head) :]
     return Encoded(prompt_tokens + response_tokens, [IGNORE] * len(prompt_tokens) + response_tokens, truncated)

@@ -28,9 +28,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
-from nava_instruct import nava, prompting, scoring
+from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_path, read_jsonl, write_json, write_jsonl
+from nava_instruct.lm import prompting
+from nava_instruct.nava import scoring
 from nava_instruct.params import StageParams
 from nava_instruct.records import FAMILIES, FIELDS
 
@@ -52,11 +54,25 @@ class Backend(BaseModel):
 
 
 DEFAULT_BACKENDS = [
-    Backend(name="base", kind="gguf", path="models/gguf/base-f16.gguf", tokenizer="models/base", prompt_format="chat_template", limit=8),
+    Backend(
+        name="base",
+        kind="gguf",
+        path="models/gguf/base-f16.gguf",
+        tokenizer="models/base",
+        prompt_format="chat_template",
+        limit=8,
+    ),
     Backend(name="f16", kind="gguf", path="models/gguf/model-f16.gguf", tokenizer="models/merged"),
     Backend(name="Q8_0", kind="gguf", path="models/gguf/model-Q8_0.gguf", tokenizer="models/merged", limit=12),
     Backend(name="Q4_K_M", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged"),
-    Backend(name="Q4_K_M+grammar", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged", grammar=True, limit=14),
+    Backend(
+        name="Q4_K_M+grammar",
+        kind="gguf",
+        path="models/gguf/model-Q4_K_M.gguf",
+        tokenizer="models/merged",
+        grammar=True,
+        limit=14,
+    ),
     Backend(name="merged-hf", kind="hf", path="models/merged", tokenizer="models/merged", limit=3),
 ]
 
@@ -69,7 +85,12 @@ class Params(StageParams):
     metrics_out: str = "metrics/evaluate.json"
     plots_dir: str = "plots"
     seed: int = 1234
-    prompts_per_family: dict[Literal[FAMILIES], int] = {"prompt_to_code": 20, "code_to_explanation": 4, "fix": 2, "edit": 2}
+    prompts_per_family: dict[Literal[FAMILIES], int] = {
+        "prompt_to_code": 20,
+        "code_to_explanation": 4,
+        "fix": 2,
+        "edit": 2,
+    }
     max_new_tokens: int = Field(320, ge=1)
     context: int = Field(2048, ge=256)
     threads: int = Field(2, ge=1)
@@ -81,14 +102,23 @@ def sample_prompts(params: Params) -> list[dict]:
     rows = read_jsonl(params.eval_file, required=FIELDS)
     meta = read_jsonl(params.meta_file, required=("id", "family", "manifold", "level"))
     if len(rows) != len(meta):
-        raise InputError(params.meta_file, f"{len(meta)} metadata lines for {len(rows)} eval examples in {params.eval_file}")
+        raise InputError(
+            params.meta_file, f"{len(meta)} metadata lines for {len(rows)} eval examples in {params.eval_file}"
+        )
     by_family = defaultdict(list)
     for (_, example), (_, info) in zip(rows, meta):
         by_family[info["family"]].append({**example, **info})
     rng = random.Random(params.seed)
-    chosen = {family: rng.sample(by_family[family], min(count, len(by_family[family]))) for family, count in params.prompts_per_family.items()}
+    chosen = {
+        family: rng.sample(by_family[family], min(count, len(by_family[family])))
+        for family, count in params.prompts_per_family.items()
+    }
     mixed = sorted(
-        ((index / len(examples), family, example) for family, examples in chosen.items() for index, example in enumerate(examples)),
+        (
+            (index / len(examples), family, example)
+            for family, examples in chosen.items()
+            for index, example in enumerate(examples)
+        ),
         key=lambda item: (item[0], FAMILIES.index(item[1])),
     )
     if not mixed:
@@ -102,7 +132,7 @@ class GgufModel:
     def __init__(self, backend: Backend, params: Params):
         from llama_cpp import LlamaGrammar
 
-        from nava_instruct import llamacpp
+        from nava_instruct.lm import llamacpp
 
         self.llm = llamacpp.load(backend.path, n_ctx=params.context, n_threads=params.threads, seed=params.seed)
         self.grammar = LlamaGrammar.from_string(nava.gbnf_grammar(), verbose=False) if backend.grammar else None
@@ -132,10 +162,13 @@ class HfModel:
         eos = self.tokenizer.eos_token_id
         with self.torch.no_grad():
             out = self.model.generate(
-                self.torch.tensor([prompt_ids]), max_new_tokens=max_tokens, do_sample=False, eos_token_id=eos,
+                self.torch.tensor([prompt_ids]),
+                max_new_tokens=max_tokens,
+                do_sample=False,
+                eos_token_id=eos,
                 pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos,
             )
-        new = out[0, len(prompt_ids):].tolist()
+        new = out[0, len(prompt_ids) :].tolist()
         stopped = bool(new) and new[-1] == eos
         return self.tokenizer.decode(new, skip_special_tokens=True), len(new), stopped
 
@@ -161,11 +194,22 @@ def run_backend(backend: Backend, examples: list[dict], params: Params) -> list[
         started = time.perf_counter()
         answer, tokens, stopped = model.answer(ids, params.max_new_tokens, example["family"] in CODE_FAMILIES)
         seconds = time.perf_counter() - started
-        samples.append({
-            "backend": backend.name, "id": example["id"], "family": example["family"], "manifold": example["manifold"],
-            "level": example["level"], "prompt": prompt, "reference": example["output"], "answer": answer,
-            "tokens": tokens, "seconds": round(seconds, 4), "stopped_at_eos": stopped, "verdict": grade(example, answer),
-        })
+        samples.append(
+            {
+                "backend": backend.name,
+                "id": example["id"],
+                "family": example["family"],
+                "manifold": example["manifold"],
+                "level": example["level"],
+                "prompt": prompt,
+                "reference": example["output"],
+                "answer": answer,
+                "tokens": tokens,
+                "seconds": round(seconds, 4),
+                "stopped_at_eos": stopped,
+                "verdict": grade(example, answer),
+            }
+        )
     return samples
 
 
@@ -177,14 +221,19 @@ def rates(samples: list[dict], names: dict[str, str]) -> dict:
     """The mean of each verdict over ``samples``, under its metric name."""
     if not samples:
         return {"n": 0}
-    return {"n": len(samples), **{name: round(mean(float(s["verdict"][key]) for s in samples), 4) for key, name in names.items()}}
+    return {
+        "n": len(samples),
+        **{name: round(mean(float(s["verdict"][key]) for s in samples), 4) for key, name in names.items()},
+    }
 
 
 def summarize(samples: list[dict]) -> dict:
     """Metrics of one backend: code rates by family (and by manifold and level for prompt→code)."""
     of = lambda family: [s for s in samples if s["family"] == family]
     code = of("prompt_to_code")
-    breakdown = lambda key: {value: rates([s for s in code if s[key] == value], CODE_RATES) for value in sorted({s[key] for s in code})}
+    breakdown = lambda key: {
+        value: rates([s for s in code if s[key] == value], CODE_RATES) for value in sorted({s[key] for s in code})
+    }
     tokens = sum(s["tokens"] for s in samples)
     seconds = sum(s["seconds"] for s in samples)
     return {
@@ -241,16 +290,36 @@ def plot(metrics: dict, plots_dir: Path) -> list[Path]:
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
     rate = lambda section, key: [backends[n][section].get(key, 0.0) for n in names]
-    bars(axes[0], names, {"check rate": rate("code", "check_rate"), "spec match": rate("code", "spec_match")}, "Prompt → NAVA code, by backend")
-    bars(axes[1], names, {"fact recall": rate("explanation", "fact_recall"), "fix spec match": rate("fix", "spec_match"),
-                          "edit spec match": rate("edit", "spec_match")}, "Explanations, fixes and edits, by backend")
+    bars(
+        axes[0],
+        names,
+        {"check rate": rate("code", "check_rate"), "spec match": rate("code", "spec_match")},
+        "Prompt → NAVA code, by backend",
+    )
+    bars(
+        axes[1],
+        names,
+        {
+            "fact recall": rate("explanation", "fact_recall"),
+            "fix spec match": rate("fix", "spec_match"),
+            "edit spec match": rate("edit", "spec_match"),
+        },
+        "Explanations, fixes and edits, by backend",
+    )
     save(fig, plots_dir / "eval_backends.png")
 
     compare = [n for n in ("base", "Q4_K_M") if n in backends]
     manifolds = sorted({m for n in compare for m in backends[n]["code_by_manifold"]})
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    bars(ax, manifolds, {f"{n} spec match": [backends[n]["code_by_manifold"].get(m, {}).get("spec_match", 0.0) for m in manifolds] for n in compare},
-         "Prompt → NAVA code: spec match by manifold")
+    bars(
+        ax,
+        manifolds,
+        {
+            f"{n} spec match": [backends[n]["code_by_manifold"].get(m, {}).get("spec_match", 0.0) for m in manifolds]
+            for n in compare
+        },
+        "Prompt → NAVA code: spec match by manifold",
+    )
     save(fig, plots_dir / "eval_manifolds.png")
     return written
 
@@ -263,9 +332,13 @@ def run(params: Params) -> dict:
         answered = run_backend(backend, examples, params)
         samples += answered
         backends[backend.name] = summarize(answered)
-        log.info("%s: code check %.2f, spec match %.2f, %.1f tokens/s", backend.name,
-                 backends[backend.name]["code"].get("check_rate", 0), backends[backend.name]["code"].get("spec_match", 0),
-                 backends[backend.name]["tokens_per_s"])
+        log.info(
+            "%s: code check %.2f, spec match %.2f, %.1f tokens/s",
+            backend.name,
+            backends[backend.name]["code"].get("check_rate", 0),
+            backends[backend.name]["code"].get("spec_match", 0),
+            backends[backend.name]["tokens_per_s"],
+        )
     metrics = {"loss": losses, "prompts": len(examples), "backends": backends}
     write_jsonl(params.samples_out, samples)
     write_json(params.metrics_out, metrics)

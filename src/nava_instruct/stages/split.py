@@ -20,9 +20,9 @@ from pathlib import Path
 from pydantic import Field
 
 from nava_instruct import nava
-from nava_instruct.nava.diagnostics import errors
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import read_jsonl, write_json, write_jsonl
+from nava_instruct.nava.diagnostics import errors
 from nava_instruct.params import StageParams
 from nava_instruct.records import FIELDS, METADATA, make_record
 
@@ -184,7 +184,9 @@ def run(params: Params) -> dict:
     train = [e for i, e in enumerate(examples) if i not in eval_indices]
     evaluation = [e for i, e in enumerate(examples) if i in eval_indices]
     if not train or not evaluation:
-        raise InputError(params.pool, f"{len(examples)} examples in {len(groups)} leakage groups cannot fill both splits")
+        raise InputError(
+            params.pool, f"{len(examples)} examples in {len(groups)} leakage groups cannot fill both splits"
+        )
 
     found = overlaps(train, evaluation)
     strata = sorted(set(map(stratum, examples)))
@@ -195,12 +197,27 @@ def run(params: Params) -> dict:
         "eval": len(evaluation),
         "eval_fraction": round(len(evaluation) / len(examples), 4),
         "overlaps": {**found, "total": sum(found.values())},
-        "strata": {"/".join(key): {"train": sum(stratum(e) == key for e in train), "eval": sum(stratum(e) == key for e in evaluation)} for key in strata},
+        "strata": {
+            "/".join(key): {
+                "train": sum(stratum(e) == key for e in train),
+                "eval": sum(stratum(e) == key for e in evaluation),
+            }
+            for key in strata
+        },
     }
     write_jsonl(params.train_out, [{field: e[field] for field in FIELDS} for e in train])
     write_jsonl(params.eval_out, [{field: e[field] for field in FIELDS} for e in evaluation])
     for name, side in (("train", train), ("eval", evaluation)):
-        write_jsonl(Path(params.meta_dir) / f"{name}_meta.jsonl", [{k: e[k] for k in (*METADATA, "spec")} for e in side])
+        write_jsonl(
+            Path(params.meta_dir) / f"{name}_meta.jsonl", [{k: e[k] for k in (*METADATA, "spec")} for e in side]
+        )
     write_json(params.report, report)
-    log.info("split %d examples (%d groups): %d train, %d eval; overlaps %s", len(examples), len(groups), len(train), len(evaluation), report["overlaps"])
+    log.info(
+        "split %d examples (%d groups): %d train, %d eval; overlaps %s",
+        len(examples),
+        len(groups),
+        len(train),
+        len(evaluation),
+        report["overlaps"],
+    )
     return {"train": params.train_out, "eval": params.eval_out, "report": report}

@@ -29,11 +29,11 @@ import torch
 from pydantic import Field
 from tqdm import tqdm
 
-from nava_instruct import llamacpp
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import read_jsonl, write_json
+from nava_instruct.lm import llamacpp
+from nava_instruct.lm.prompting import prompt_ids, render
 from nava_instruct.params import StageParams
-from nava_instruct.prompting import prompt_ids, render
 from nava_instruct.records import FIELDS
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,16 @@ def reference(model, tokenizer, example: dict, max_new_tokens: int, stop_ids: li
     ids = prompt_ids(tokenizer, prompt)
     inputs = torch.tensor([ids])
     logits = model(inputs).logits[0]
-    generated = model.generate(inputs, attention_mask=torch.ones_like(inputs), do_sample=False, max_new_tokens=max_new_tokens, eos_token_id=stop_ids, pad_token_id=stop_ids[0])
+    generated = model.generate(
+        inputs,
+        attention_mask=torch.ones_like(inputs),
+        do_sample=False,
+        max_new_tokens=max_new_tokens,
+        eos_token_id=stop_ids,
+        pad_token_id=stop_ids[0],
+    )
     response_ids = tokenizer(response, add_special_tokens=False).input_ids
-    return Reference(prompt, response, ids, response_ids, log_softmax(logits), generated[0, len(ids):].tolist())
+    return Reference(prompt, response, ids, response_ids, log_softmax(logits), generated[0, len(ids) :].tolist())
 
 
 def greedy(llama, ids: list[int], max_new_tokens: int, stop_ids: list[int]) -> list[int]:
@@ -111,7 +118,9 @@ class Tally:
         llama.eval(ref.prompt_ids)
         logprobs = log_softmax(llama.scores[: len(ref.prompt_ids)])
         if logprobs.shape != ref.logprobs.shape:
-            raise InputError(llama.model_path, f"vocabulary of {logprobs.shape[1]} tokens, transformers has {ref.logprobs.shape[1]}")
+            raise InputError(
+                llama.model_path, f"vocabulary of {logprobs.shape[1]} tokens, transformers has {ref.logprobs.shape[1]}"
+            )
         self.positions += len(ref.prompt_ids)
         self.top1_equal += int((logprobs.argmax(-1) == ref.logprobs.argmax(-1)).sum())
         self.kl_sum += float((np.exp(ref.logprobs) * (ref.logprobs - logprobs)).sum())
@@ -135,9 +144,17 @@ def failures(kind: str, figures: dict, params: Params) -> list[str]:
     if kind == "f16":
         checks = [
             ("tokens_equal", figures["tokens_equal"] == 1, "1"),
-            ("greedy_equal", figures["greedy_equal"] >= params.f16_min_greedy_equal, f">= {params.f16_min_greedy_equal}"),
+            (
+                "greedy_equal",
+                figures["greedy_equal"] >= params.f16_min_greedy_equal,
+                f">= {params.f16_min_greedy_equal}",
+            ),
             ("top1", figures["top1"] >= params.f16_min_top1, f">= {params.f16_min_top1}"),
-            ("max_abs_logprob_diff", figures["max_abs_logprob_diff"] <= params.f16_max_abs_logprob_diff, f"<= {params.f16_max_abs_logprob_diff}"),
+            (
+                "max_abs_logprob_diff",
+                figures["max_abs_logprob_diff"] <= params.f16_max_abs_logprob_diff,
+                f"<= {params.f16_max_abs_logprob_diff}",
+            ),
         ]
     else:
         checks = [
@@ -153,18 +170,29 @@ def run(params: Params) -> dict:
 
     files = sorted(Path(params.gguf_dir).glob("model-*.gguf"))
     if not files:
-        raise InputError(params.gguf_dir, "no model-*.gguf files: run `nava-instruct convert` (or `dvc repro convert`) first")
+        raise InputError(
+            params.gguf_dir, "no model-*.gguf files: run `nava-instruct convert` (or `dvc repro convert`) first"
+        )
     if not (Path(params.merged_dir) / "config.json").is_file():
-        raise InputError(params.merged_dir, "merged model not found: run `nava-instruct merge` (or `dvc repro merge`) first")
+        raise InputError(
+            params.merged_dir, "merged model not found: run `nava-instruct merge` (or `dvc repro merge`) first"
+        )
     records = [record for _, record in read_jsonl(params.eval_file, required=FIELDS)]
     examples = random.Random(params.seed).sample(records, min(params.prompts, len(records)))
 
     tokenizer = AutoTokenizer.from_pretrained(params.merged_dir)
     model = AutoModelForCausalLM.from_pretrained(params.merged_dir, dtype=torch.float32).eval()
-    longest = max(len(prompt_ids(tokenizer, render(example, tokenizer)[0])) for example in examples) + params.max_new_tokens
+    longest = (
+        max(len(prompt_ids(tokenizer, render(example, tokenizer)[0])) for example in examples) + params.max_new_tokens
+    )
     llamas = {path.stem.removeprefix("model-"): llamacpp.load(path, n_ctx=longest, logits_all=True) for path in files}
     eos = model.generation_config.eos_token_id
-    stop_ids = sorted({*(eos if isinstance(eos, list) else [] if eos is None else [eos]), *(llama.token_eos() for llama in llamas.values())})
+    stop_ids = sorted(
+        {
+            *(eos if isinstance(eos, list) else [] if eos is None else [eos]),
+            *(llama.token_eos() for llama in llamas.values()),
+        }
+    )
     tallies = {kind: Tally() for kind in llamas}
     for example in tqdm(examples, desc="parity", unit="prompt"):
         ref = reference(model, tokenizer, example, params.max_new_tokens, stop_ids)
@@ -176,7 +204,15 @@ def run(params: Params) -> dict:
     metrics = {**figures, "passed": not failed, "failures": failed}
     write_json(params.metrics_file, metrics)
     for kind, summary in figures.items():
-        log.info("%s: tokens %.3f, greedy %.3f, top-1 %.4f, max |dlogp| %.3g, mean KL %.3g", kind, summary["tokens_equal"], summary["greedy_equal"], summary["top1"], summary["max_abs_logprob_diff"], summary["mean_kl"])
+        log.info(
+            "%s: tokens %.3f, greedy %.3f, top-1 %.4f, max |dlogp| %.3g, mean KL %.3g",
+            kind,
+            summary["tokens_equal"],
+            summary["greedy_equal"],
+            summary["top1"],
+            summary["max_abs_logprob_diff"],
+            summary["mean_kl"],
+        )
     if failed:
         raise InputError(params.metrics_file, "parity outside tolerance: " + "; ".join(failed))
     return metrics

@@ -20,9 +20,9 @@ from pathlib import Path
 import pathspec
 import yaml
 
-from nava_instruct import signing
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_json
+from nava_instruct.release import signing
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,9 @@ def md5_file(path: Path) -> str:
 def dvcignore(root: Path) -> pathspec.PathSpec:
     """The paths below ``root`` that its ``.dvcignore`` hides from DVC (gitignore syntax)."""
     file = root / ".dvcignore"
-    return pathspec.PathSpec.from_lines("gitwildmatch", file.read_text(encoding="utf-8").splitlines() if file.is_file() else [])
+    return pathspec.PathSpec.from_lines(
+        "gitwildmatch", file.read_text(encoding="utf-8").splitlines() if file.is_file() else []
+    )
 
 
 def dvc_md5(path: Path, root: Path = Path("."), ignore: pathspec.PathSpec | None = None) -> str | None:
@@ -47,7 +49,9 @@ def dvc_md5(path: Path, root: Path = Path("."), ignore: pathspec.PathSpec | None
     if not path.is_dir():
         return None
     kept = lambda file: file.is_file() and not (ignore and ignore.match_file(file.relative_to(root).as_posix()))
-    entries = [{"md5": md5_file(file), "relpath": file.relative_to(path).as_posix()} for file in path.rglob("*") if kept(file)]
+    entries = [
+        {"md5": md5_file(file), "relpath": file.relative_to(path).as_posix()} for file in path.rglob("*") if kept(file)
+    ]
     listing = json.dumps(sorted(entries, key=lambda entry: entry["relpath"]), sort_keys=True)
     return hashlib.md5(listing.encode("utf-8")).hexdigest() + ".dir"
 
@@ -67,14 +71,18 @@ def parse_lock(text: str, origin: str | Path) -> dict:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise InputError(origin, f"invalid YAML: {getattr(error, 'problem', error)}", line=mark.line + 1 if mark else None) from None
+        raise InputError(
+            origin, f"invalid YAML: {getattr(error, 'problem', error)}", line=mark.line + 1 if mark else None
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("stages"), dict):
         raise InputError(origin, "not a dvc.lock: no 'stages' mapping", field="stages")
     for stage, body in data["stages"].items():
         for kind in ("deps", "outs"):
             for index, entry in enumerate(body.get(kind, [])):
                 if not isinstance(entry, dict) or "path" not in entry or "md5" not in entry:
-                    raise InputError(origin, "each entry needs 'path' and 'md5'", field=f"stages.{stage}.{kind}[{index}]")
+                    raise InputError(
+                        origin, "each entry needs 'path' and 'md5'", field=f"stages.{stage}.{kind}[{index}]"
+                    )
     return data["stages"]
 
 
@@ -87,12 +95,22 @@ def compare(path: str, expected: str, root: Path, ignore: pathspec.PathSpec, che
     actual = dvc_md5(root / path, root, ignore)
     status = "MISSING" if actual is None else "OK" if actual == expected else "MISMATCH"
     detail = f"expected md5 {expected} found {actual}" if status == "MISMATCH" else ""
-    return {"check": check, "path": path, "stage": stage, "status": status, "expected": expected, "actual": actual, "detail": detail}
+    return {
+        "check": check,
+        "path": path,
+        "stage": stage,
+        "status": status,
+        "expected": expected,
+        "actual": actual,
+        "detail": detail,
+    }
 
 
 def check_outputs(stages: dict, root: Path = Path(".")) -> list[dict]:
     ignore = dvcignore(root)
-    return [compare(path, md5, root, ignore, "output", stage) for path, (md5, stage) in recorded(stages, "outs").items()]
+    return [
+        compare(path, md5, root, ignore, "output", stage) for path, (md5, stage) in recorded(stages, "outs").items()
+    ]
 
 
 def lookup(data: dict, dotted: str):
@@ -107,18 +125,27 @@ def lookup(data: dict, dotted: str):
 def param_differences(expected, actual, key: str = "") -> list[str]:
     """'key: expected X found Y' for each value (nested keys dotted) that differs between two param values."""
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return [line for name in sorted(expected.keys() | actual.keys(), key=str)
-                for line in param_differences(expected.get(name), actual.get(name), f"{key}.{name}" if key else str(name))]
+        return [
+            line
+            for name in sorted(expected.keys() | actual.keys(), key=str)
+            for line in param_differences(expected.get(name), actual.get(name), f"{key}.{name}" if key else str(name))
+        ]
     if expected == actual:
         return []
-    return [f"{key + ': ' if key else ''}expected {json.dumps(expected, sort_keys=True)} found {json.dumps(actual, sort_keys=True)}"]
+    return [
+        f"{key + ': ' if key else ''}expected {json.dumps(expected, sort_keys=True)} found {json.dumps(actual, sort_keys=True)}"
+    ]
 
 
 def check_inputs(stages: dict, root: Path = Path(".")) -> list[dict]:
     """Dependencies no stage produces (code, locks, extra data) and the recorded param values."""
     outputs = recorded(stages, "outs")
     ignore = dvcignore(root)
-    rows = [compare(path, md5, root, ignore, "input", stage) for path, (md5, stage) in recorded(stages, "deps").items() if path not in outputs]
+    rows = [
+        compare(path, md5, root, ignore, "input", stage)
+        for path, (md5, stage) in recorded(stages, "deps").items()
+        if path not in outputs
+    ]
     files: dict[str, dict] = {}
     for stage, body in stages.items():
         for params_file, values in body.get("params", {}).items():
@@ -130,9 +157,17 @@ def check_inputs(stages: dict, root: Path = Path(".")) -> list[dict]:
             for key, value in values.items():
                 actual = lookup(files[params_file], key)
                 status = "MISSING" if actual is None else "OK" if actual == value else "MISMATCH"
-                rows.append({"check": "param", "path": f"{params_file}:{key}", "stage": stage, "status": status,
-                             "expected": json.dumps(value, sort_keys=True)[:200], "actual": json.dumps(actual, sort_keys=True)[:200],
-                             "detail": "; ".join(param_differences(value, actual)) if status == "MISMATCH" else ""})
+                rows.append(
+                    {
+                        "check": "param",
+                        "path": f"{params_file}:{key}",
+                        "stage": stage,
+                        "status": status,
+                        "expected": json.dumps(value, sort_keys=True)[:200],
+                        "actual": json.dumps(actual, sort_keys=True)[:200],
+                        "detail": "; ".join(param_differences(value, actual)) if status == "MISMATCH" else "",
+                    }
+                )
     return rows
 
 
@@ -142,11 +177,19 @@ def failed(rows: list[dict]) -> list[dict]:
 
 def table(rows: list[dict]) -> str:
     width = max(len(row["path"]) for row in rows)
-    return "\n".join(f"{row['status']:<8}  {row['check']:<9}  {row['path']:<{width}}  {row.get('detail', '')}".rstrip() for row in rows)
+    return "\n".join(
+        f"{row['status']:<8}  {row['check']:<9}  {row['path']:<{width}}  {row.get('detail', '')}".rstrip()
+        for row in rows
+    )
 
 
-def run(lock: str = LOCK, public_key: str = signing.PUBLIC_KEY, signature_dir: str = signing.SIGNATURE_DIR,
-        signatures: bool = True, report: str | None = None) -> int:
+def run(
+    lock: str = LOCK,
+    public_key: str = signing.PUBLIC_KEY,
+    signature_dir: str = signing.SIGNATURE_DIR,
+    signatures: bool = True,
+    report: str | None = None,
+) -> int:
     stages = read_lock(lock)
     root = Path(lock).parent
     rows = check_inputs(stages, root) + check_outputs(stages, root)
@@ -157,7 +200,9 @@ def run(lock: str = LOCK, public_key: str = signing.PUBLIC_KEY, signature_dir: s
     if report:
         write_json(report, {"lock": str(lock), "ok": not bad, "rows": rows})
     if bad:
-        log.error("%d of %d checks failed: %s", len(bad), len(rows), ", ".join(sorted({row["path"] for row in bad}))[:500])
+        log.error(
+            "%d of %d checks failed: %s", len(bad), len(rows), ", ".join(sorted({row["path"] for row in bad}))[:500]
+        )
         return 1
     log.info("all %d checks OK", len(rows))
     return 0

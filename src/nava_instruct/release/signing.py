@@ -56,7 +56,11 @@ def ensure_key(private_key: Path, public_key: Path) -> None:
     else:
         key = ec.generate_private_key(ec.SECP256R1())
         with atomic_path(private_key) as tmp:
-            tmp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            tmp.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
             tmp.chmod(0o600)
         log.info("created a new signing key: %s (keep it private; %s is its public half)", private_key, public_key)
     pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -69,7 +73,12 @@ def require_artifacts(artifacts: dict[str, str]) -> None:
             raise InputError(path, "artifact not found: run `dvc repro` or `dvc pull` first")
 
 
-def sign(private_key: Path, public_key: Path = Path(PUBLIC_KEY), signature_dir: Path = Path(SIGNATURE_DIR), artifacts: dict[str, str] = SIGNED) -> list[Path]:
+def sign(
+    private_key: Path,
+    public_key: Path = Path(PUBLIC_KEY),
+    signature_dir: Path = Path(SIGNATURE_DIR),
+    artifacts: dict[str, str] = SIGNED,
+) -> list[Path]:
     """Sign every artifact; the signature folder is replaced only once all of them are signed."""
     from model_signing import signing
 
@@ -101,7 +110,9 @@ def differences(artifact: Path, signature: Path) -> list[dict]:
     Empty if it cannot be read or lists every file as it is now.
     """
     try:
-        predicate = json.loads(base64.b64decode(json.loads(signature.read_text(encoding="utf-8"))["dsseEnvelope"]["payload"]))["predicate"]
+        predicate = json.loads(
+            base64.b64decode(json.loads(signature.read_text(encoding="utf-8"))["dsseEnvelope"]["payload"])
+        )["predicate"]
         algorithm = predicate["serialization"]["hash_type"]
         signed = {item["name"]: item["digest"] for item in predicate["resources"]}
         current = {}
@@ -120,7 +131,9 @@ def differences(artifact: Path, signature: Path) -> list[dict]:
     return rows
 
 
-def check(public_key: Path = Path(PUBLIC_KEY), signature_dir: Path = Path(SIGNATURE_DIR), artifacts: dict[str, str] = SIGNED) -> list[dict]:
+def check(
+    public_key: Path = Path(PUBLIC_KEY), signature_dir: Path = Path(SIGNATURE_DIR), artifacts: dict[str, str] = SIGNED
+) -> list[dict]:
     """One row per artifact, OK or MISSING; a MISMATCH is one row per differing file, or one row for a bad signature."""
     from model_signing import verifying
 
@@ -140,7 +153,9 @@ def check(public_key: Path = Path(PUBLIC_KEY), signature_dir: Path = Path(SIGNAT
             verifying.Config().use_elliptic_key_verifier(public_key=public_key).verify(Path(path), signature)
         except Exception as error:  # model_signing raises ValueError and lower-level crypto/parse errors alike
             bad = [{**row, **diff, "status": "MISMATCH"} for diff in differences(Path(path), signature)]
-            rows += bad or [{**row, "status": "MISMATCH", "detail": f"bad signature: {' '.join(str(error).split())}"[:200]}]
+            rows += bad or [
+                {**row, "status": "MISMATCH", "detail": f"bad signature: {' '.join(str(error).split())}"[:200]}
+            ]
         else:
             rows.append({**row, "status": "OK", "detail": ""})
     return rows

@@ -44,9 +44,9 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nava_instruct import llamacpp
 from nava_instruct.cli import API_KEY_ENV
 from nava_instruct.errors import InputError
+from nava_instruct.lm import llamacpp
 from nava_instruct.nava import gbnf_grammar
 
 log = logging.getLogger(__name__)
@@ -147,33 +147,50 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-def create_app(model: str | Path, *, api_key: str | None = None, grammar: Literal["nava", "none"] = "none", n_ctx: int = 0,
-               threads: int | None = None, cpu_repack: bool = False) -> FastAPI:
+def create_app(
+    model: str | Path,
+    *,
+    api_key: str | None = None,
+    grammar: Literal["nava", "none"] = "none",
+    n_ctx: int = 0,
+    threads: int | None = None,
+    cpu_repack: bool = False,
+) -> FastAPI:
     llama = llamacpp.load(model, n_ctx=n_ctx, n_threads=threads, cpu_repack=cpu_repack)
     model_id, created = Path(model).stem, int(Path(model).stat().st_mtime)
     grammars = {"none": None, "nava": LlamaGrammar.from_string(gbnf_grammar(), verbose=False)}
     template = llama.metadata.get("tokenizer.chat_template")
     formatter = None
     if template:
-        eos, bos = (llama.detokenize([token], special=True).decode("utf-8") for token in (llama.token_eos(), llama.token_bos()))
+        eos, bos = (
+            llama.detokenize([token], special=True).decode("utf-8") for token in (llama.token_eos(), llama.token_bos())
+        )
         formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos, stop_token_ids=[llama.token_eos()])
         llama.chat_handler = formatter.to_chat_handler()  # the one that counts the tokens also renders them
     lock = threading.Lock()  # one context: one request at a time
 
     def authorized(authorization: str | None = Header(None)) -> None:
-        if api_key is not None and not hmac.compare_digest((authorization or "").encode(), f"Bearer {api_key}".encode()):
+        if api_key is not None and not hmac.compare_digest(
+            (authorization or "").encode(), f"Bearer {api_key}".encode()
+        ):
             raise HTTPException(401, "invalid or missing API key: send the header 'Authorization: Bearer <key>'")
 
     def generation(request: Options, prompt_tokens: int) -> dict:
         if prompt_tokens + request.max_tokens > llama.n_ctx():
-            raise HTTPException(400, f"the prompt ({prompt_tokens} tokens) plus max_tokens ({request.max_tokens}) exceed the context of {llama.n_ctx()} tokens")
+            raise HTTPException(
+                400,
+                f"the prompt ({prompt_tokens} tokens) plus max_tokens ({request.max_tokens}) exceed the context of {llama.n_ctx()} tokens",
+            )
         options = request.model_dump(include={"max_tokens", "temperature", "top_p", "stop", "seed"})
         return options | {"grammar": grammars[request.grammar or grammar], "model": model_id}
 
-    app = FastAPI(title="nava-instruct", exception_handlers={
-        RequestValidationError: _validation_error,
-        StarletteHTTPException: lambda _request, exc: error(exc.status_code, str(exc.detail)),
-    })
+    app = FastAPI(
+        title="nava-instruct",
+        exception_handlers={
+            RequestValidationError: _validation_error,
+            StarletteHTTPException: lambda _request, exc: error(exc.status_code, str(exc.detail)),
+        },
+    )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.get("/health")
@@ -182,7 +199,10 @@ def create_app(model: str | Path, *, api_key: str | None = None, grammar: Litera
 
     @app.get("/v1/models", dependencies=[Depends(authorized)])
     def models() -> dict:
-        return {"object": "list", "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "nava-instruct"}]}
+        return {
+            "object": "list",
+            "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "nava-instruct"}],
+        }
 
     @app.post("/v1/completions", dependencies=[Depends(authorized)])
     def completions(request: CompletionRequest) -> dict:
@@ -236,11 +256,25 @@ def running(model: str | Path, *args: str, api_key: str | None = None, startup_t
     ``args`` are more command-line options (``"--grammar", "nava"``); the API key travels in the
     environment, not on the command line.
     """
-    from nava_instruct.client import ClientError, NavaClient
+    from nava_instruct.serving.client import ClientError, NavaClient
 
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != API_KEY_ENV} | ({API_KEY_ENV: api_key} if api_key else {})
-    command = [sys.executable, "-m", "nava_instruct.cli", "serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(port), *args]
+    env = {key: value for key, value in os.environ.items() if key != API_KEY_ENV} | (
+        {API_KEY_ENV: api_key} if api_key else {}
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "nava_instruct.cli",
+        "serve",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *args,
+    ]
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
         url = f"http://127.0.0.1:{port}"

