@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from nava_instruct import numerics
 
@@ -12,6 +13,12 @@ numerics.apply(numerics.Params())
 REPO = Path(__file__).resolve().parents[1]
 EXTERNAL = REPO.parent / "shared" / "external"
 CONVERTER = REPO / ".venv" / "llama.cpp"  # fetched by `make setup`
+
+
+def stage_params(stage, **overrides):
+    """A stage's ``Params`` as the repository's params.yaml sets them, with ``overrides``: the one source of defaults."""
+    section = stage.__name__.rsplit(".", 1)[1]
+    return stage.Params.model_validate({**yaml.safe_load((REPO / "params.yaml").read_text())[section], **overrides})
 
 
 @pytest.fixture(autouse=True)
@@ -120,7 +127,7 @@ def tiny_base(tiny_model, tmp_path_factory) -> Path:
     from nava_instruct.stages import base
 
     out = tmp_path_factory.mktemp("stage-base") / "base"
-    base.run(base.Params(source="local", path=str(tiny_model), out_dir=str(out)))
+    base.run(stage_params(base, source="local", path=str(tiny_model), out_dir=str(out)))
     return out
 
 
@@ -165,13 +172,16 @@ def tiny_smol_stages(tiny_smol_model, tmp_path_factory) -> Path:
     from nava_instruct.stages import base, convert, merge
 
     root = tmp_path_factory.mktemp("smol-stages")
-    base.run(base.Params(source="local", path=str(tiny_smol_model), out_dir=str(root / "base")))
+    base.run(stage_params(base, source="local", path=str(tiny_smol_model), out_dir=str(root / "base")))
     random_adapter(root / "base", root / "adapter")
     merge.run(
-        merge.Params(base_dir=str(root / "base"), adapter_dir=str(root / "adapter"), out_dir=str(root / "merged"))
+        stage_params(
+            merge, base_dir=str(root / "base"), adapter_dir=str(root / "adapter"), out_dir=str(root / "merged")
+        )
     )
     convert.run(
-        convert.Params(
+        stage_params(
+            convert,
             merged_dir=str(root / "merged"),
             base_dir=str(root / "base"),
             converter_dir=str(CONVERTER),

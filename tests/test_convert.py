@@ -10,7 +10,7 @@ import yaml
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from transformers import AutoTokenizer
 
-from conftest import CONVERTER, tiny_examples
+from conftest import CONVERTER, stage_params, tiny_examples
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
 from nava_instruct.lm import llamacpp
@@ -54,7 +54,8 @@ def test_same_input_gives_byte_identical_files(tiny_smol_stages, tmp_path):
     shutil.copytree(tiny_smol_stages / "merged", tmp_path / "elsewhere")
     shutil.copytree(tiny_smol_stages / "base", tmp_path / "base-elsewhere")
     again = convert.run(
-        convert.Params(
+        stage_params(
+            convert,
             merged_dir=str(tmp_path / "elsewhere"),
             base_dir=str(tmp_path / "base-elsewhere"),
             converter_dir=str(CONVERTER),

@@ -8,7 +8,7 @@ import yaml
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from conftest import random_adapter, tiny_examples
+from conftest import random_adapter, stage_params, tiny_examples
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
 from nava_instruct.lm.prompting import prompt_ids, render
@@ -67,8 +67,8 @@ def test_merge_info_records_sources_and_is_reproducible(tiny_smol_stages, tmp_pa
     assert info["files"]["model.safetensors"] == sha256_file(stages / "merged" / "model.safetensors")
 
     merge.run(
-        merge.Params(
-            base_dir=str(stages / "base"), adapter_dir=str(stages / "adapter"), out_dir=str(tmp_path / "again")
+        stage_params(
+            merge, base_dir=str(stages / "base"), adapter_dir=str(stages / "adapter"), out_dir=str(tmp_path / "again")
         )
     )
     for name in ("model.safetensors", "tokenizer.json", "chat_template.jinja", "config.json"):
@@ -78,8 +78,8 @@ def test_merge_info_records_sources_and_is_reproducible(tiny_smol_stages, tmp_pa
 def test_qlora_adapter_is_merged_onto_full_precision(tiny_smol_stages, tmp_path):
     adapter = random_adapter(tiny_smol_stages / "base", tmp_path / "adapter", method="qlora")
     info = merge.run(
-        merge.Params(
-            base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")
+        stage_params(
+            merge, base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")
         )
     )
     assert (
@@ -95,8 +95,8 @@ def test_a_chat_template_trained_adapter_keeps_the_base_template(tiny_smol_stage
     info = json.loads((adapter / "training_info.json").read_text()) | {"prompt_format": "chat_template"}
     (adapter / "training_info.json").write_text(json.dumps(info))
     merge.run(
-        merge.Params(
-            base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")
+        stage_params(
+            merge, base_dir=str(tiny_smol_stages / "base"), adapter_dir=str(adapter), out_dir=str(tmp_path / "merged")
         )
     )
     template = AutoTokenizer.from_pretrained(tmp_path / "merged").chat_template

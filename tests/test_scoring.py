@@ -4,6 +4,7 @@ import statistics
 
 import pytest
 
+from conftest import stage_params
 from nava_instruct import nava
 from nava_instruct.nava.scoring import score_code, score_explanation, stated_numbers
 from nava_instruct.stages import generate
@@ -32,7 +33,7 @@ SPEC = nava.extract_spec(PROGRAM)["problems"][0]
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     out = tmp_path_factory.mktemp("generated")
-    generate.run(generate.Params(size=300, output_dir=str(out)))
+    generate.run(stage_params(generate, size=300, output_dir=str(out)))
     import json
 
     return [json.loads(line) for line in (out / "examples.jsonl").read_text().splitlines()]

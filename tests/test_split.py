@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import stage_params
 from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl
@@ -51,17 +52,17 @@ def make_pool(n: int = 200) -> list[dict]:
 def layout(tmp_path):
     def params(**overrides):
         defaults = dict(
-            pool=str(tmp_path / "pool.jsonl"),
-            extra_glob=str(tmp_path / "extra" / "*.jsonl"),
+            generated_dir=str(tmp_path),
+            extra_dir=str(tmp_path / "extra"),
             train_out=str(tmp_path / "train.jsonl"),
             eval_out=str(tmp_path / "eval.jsonl"),
             meta_dir=str(tmp_path / "meta"),
             report=str(tmp_path / "report.json"),
         )
-        return split.Params(**{**defaults, **overrides})
+        return stage_params(split, **{**defaults, **overrides})
 
     (tmp_path / "extra").mkdir()
-    write_jsonl(tmp_path / "pool.jsonl", make_pool())
+    write_jsonl(tmp_path / "examples.jsonl", make_pool())
     return params
 
 
@@ -111,7 +112,7 @@ def test_shared_instruction_or_input_never_crosses(layout, tmp_path):
         record("prompt_to_code", "gcse", "Same words.", "", program(200.0 + k), program(200.0 + k)) for k in range(5)
     ]
     rows += [record("code_to_explanation", "phd", f"Explain {k}.", code, f"Answer {k}.", code) for k in range(5)]
-    write_jsonl(tmp_path / "pool.jsonl", rows)
+    write_jsonl(tmp_path / "examples.jsonl", rows)
     params = layout()
     split.run(params)
     for side in (read(params.train_out), read(params.eval_out)):
@@ -165,8 +166,8 @@ def test_bad_extra_stops_and_writes_nothing(layout, tmp_path, lines, expected):
 def test_pool_without_metadata_is_rejected(layout, tmp_path):
     rows = make_pool(10)
     del rows[4]["family"]
-    write_jsonl(tmp_path / "pool.jsonl", rows)
-    with pytest.raises(InputError, match=r"pool.jsonl:5: field 'family': missing"):
+    write_jsonl(tmp_path / "examples.jsonl", rows)
+    with pytest.raises(InputError, match=r"examples.jsonl:5: field 'family': missing"):
         split.run(layout())
 
 

@@ -13,6 +13,7 @@ import pytest
 import torch
 import yaml
 
+from conftest import stage_params
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
@@ -76,7 +77,7 @@ def test_run_writes_adapter_metrics_and_plots(reference):
     assert metrics["eval_loss_after"] < metrics["eval_loss_before"]
     assert metrics["train_tokens_per_s"] > 0 and metrics["peak_rss_mb"] > 0
     config = json.loads((reference / "adapter" / "adapter_config.json").read_text())
-    default = train.Params().target_modules
+    default = stage_params(train).target_modules
     assert config["target_modules"] == sorted(default) != default  # PEFT would write its set in hash order
     info = json.loads((reference / "adapter" / "training_info.json").read_text())
     assert info["determinism"]["use_deterministic_algorithms"] and info["processes"] == 1
@@ -274,7 +275,7 @@ def test_adapters_only_on_the_top_layers(tiny_base):
     """adapted_layers=1 on the 2-layer model: LoRA weights in layer 1 only; more layers than the model has means all."""
 
     def adapted(layers):
-        params = train.Params(base_dir=str(tiny_base), adapted_layers=layers)
+        params = stage_params(train, base_dir=str(tiny_base), adapted_layers=layers)
         model = train.load_model(params, numerics.PROFILES["portable"], trust_remote_code=False, device_index=0)
         return {name.split(".layers.")[1].split(".")[0] for name, p in model.named_parameters() if p.requires_grad}
 

@@ -14,12 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from nava_instruct import numerics
+from nava_instruct import layout, numerics
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import write_json
 from nava_instruct.nava import cli as nava_cli
 from nava_instruct.params import DEFAULT_PARAMS, load_section
 from nava_instruct.release import provenance, signing
+from nava_instruct.serving import API_KEY_ENV
 
 STAGES = {
     "generate": "generate the NAVA-Instruct dataset with metadata and a dataset card",
@@ -33,10 +34,6 @@ STAGES = {
     "release": "write the in-toto statement (SLSA provenance) of the released artifacts",
 }
 
-PROVENANCE_DIR = Path("provenance")  # one JSON per stage, beside its outputs
-
-SERVE_MODEL = "models/gguf/model-Q4_K_M.gguf"
-API_KEY_ENV = "NAVA_INSTRUCT_API_KEY"
 
 log = logging.getLogger("nava_instruct")
 
@@ -56,21 +53,28 @@ def run_stage(name: str, params_path: str) -> int:
         **provenance.environment(),
         "numerics": numerics.record(),
     }
-    write_json(PROVENANCE_DIR / f"{name}.json", record)
+    write_json(Path(layout.paths(params_path).provenance) / f"{name}.json", record)
     return 0
 
 
 def serve(args: argparse.Namespace) -> int:
     from nava_instruct.serving import serve
 
+    model = args.model or layout.served_model(args.params)
     options = {"grammar": args.grammar, "n_ctx": args.n_ctx, "threads": args.threads, "cpu_repack": args.cpu_repack}
-    return serve.serve(args.model, args.host, args.port, args.api_key, **options)
+    return serve.serve(model, args.host, args.port, args.api_key, **options)
+
+
+def add_params_option(parser: argparse.ArgumentParser) -> None:
+    help = "params file; its paths section says where the artifacts are (default: %(default)s)"
+    parser.add_argument("--params", default=DEFAULT_PARAMS, help=help)
 
 
 def add_serve_parser(commands) -> None:
     summary = "serve a GGUF model over an OpenAI-compatible HTTP API (docs/serving.md)"
     parser = commands.add_parser("serve", help=summary, description=summary)
-    parser.add_argument("--model", default=SERVE_MODEL, help="GGUF file (default: %(default)s)")
+    parser.add_argument("--model", help="GGUF file (default: the first of convert's quantizations in --params)")
+    add_params_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
     parser.add_argument(
@@ -97,14 +101,15 @@ def add_serve_parser(commands) -> None:
 
 
 def sign(args: argparse.Namespace) -> int:
-    signing.sign(args.key)
+    paths = layout.paths(args.params)
+    signing.sign(args.key, Path(paths.public_key), Path(paths.signatures), signing.signed_artifacts(paths))
     return 0
 
 
 def verify(args: argparse.Namespace) -> int:
     from nava_instruct.release import verify
 
-    return verify.run(args.lock, args.public_key, args.signatures, not args.no_signatures, args.report)
+    return verify.run(args.lock or verify.LOCK, layout.paths(args.params), not args.no_signatures, args.report)
 
 
 def audit(args: argparse.Namespace) -> int:
@@ -123,15 +128,13 @@ def add_release_parsers(commands) -> None:
         default=signing.private_key_path(),
         help=f"PEM private key, created if missing (default: ${signing.PRIVATE_KEY_ENV} or %(default)s)",
     )
+    add_params_option(parser)
     parser.set_defaults(handler=sign)
 
     summary = "check the signatures and re-hash every DVC input and output against dvc.lock"
     parser = commands.add_parser("verify", help=summary, description=summary)
-    parser.add_argument("--lock", default="dvc.lock", help="the lock to check against (default: %(default)s)")
-    parser.add_argument("--public-key", default=signing.PUBLIC_KEY, help="default: %(default)s")
-    parser.add_argument(
-        "--signatures", default=signing.SIGNATURE_DIR, help="folder of .sig files (default: %(default)s)"
-    )
+    parser.add_argument("--lock", help="the lock to check against (default: dvc.lock)")
+    add_params_option(parser)
     parser.add_argument("--no-signatures", action="store_true", help="only compare the files with dvc.lock")
     parser.add_argument("--report", help="also write the result as JSON here")
     parser.set_defaults(handler=verify)
@@ -157,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     nava_cli.add_parser(commands)
     for name, summary in STAGES.items():
         stage = commands.add_parser(name, help=summary, description=summary)
-        stage.add_argument("--params", default=DEFAULT_PARAMS, help="params file (default: %(default)s)")
+        add_params_option(stage)
         stage.set_defaults(handler=lambda args, name=name: run_stage(name, args.params))
     add_serve_parser(commands)
     add_release_parsers(commands)

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from nava_instruct.fileio import sha256_file
+from nava_instruct.layout import PYTHON_LOCKS
 
-LOCK_FILES = ("requirements.lock", "requirements-nodeps.lock")
 DETERMINISM_ENV = (
     "PYTHONHASHSEED",
     "CUBLAS_WORKSPACE_CONFIG",
@@ -110,5 +110,5 @@ def environment() -> dict:
         "container": container(),
         "determinism_env": {name: os.environ.get(name) for name in DETERMINISM_ENV},
         "code": code_version(),
-        "locks": {name: sha256_file(name) for name in LOCK_FILES if Path(name).is_file()},
+        "locks": {name: sha256_file(name) for name in PYTHON_LOCKS if Path(name).is_file()},
     }

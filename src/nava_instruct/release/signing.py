@@ -24,17 +24,10 @@ from pathlib import Path, PurePosixPath
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, atomic_path, write_text
+from nava_instruct.layout import Paths
 
 log = logging.getLogger(__name__)
 
-SIGNED = {
-    "adapter": "models/adapter",
-    "merged": "models/merged",
-    "gguf": "models/gguf",
-    "provenance": "release/provenance.intoto.json",
-}
-SIGNATURE_DIR = "release/signatures"
-PUBLIC_KEY = "release/signing-key.pub"
 PRIVATE_KEY_ENV = "NAVA_SIGNING_KEY"
 DEFAULT_PRIVATE_KEY = Path.home() / ".config" / "nava-instruct" / "signing-key.pem"
 
@@ -67,18 +60,18 @@ def ensure_key(private_key: Path, public_key: Path) -> None:
     write_text(public_key, pem.decode("ascii"))
 
 
+def signed_artifacts(paths: Paths) -> dict[str, str]:
+    """What gets signed, by signature name: the three model artifacts and the in-toto statement."""
+    return {"adapter": paths.adapter, "merged": paths.merged, "gguf": paths.gguf, "provenance": paths.statement}
+
+
 def require_artifacts(artifacts: dict[str, str]) -> None:
     for path in artifacts.values():
         if not Path(path).exists():
             raise InputError(path, "artifact not found: run `dvc repro` or `dvc pull` first")
 
 
-def sign(
-    private_key: Path,
-    public_key: Path = Path(PUBLIC_KEY),
-    signature_dir: Path = Path(SIGNATURE_DIR),
-    artifacts: dict[str, str] = SIGNED,
-) -> list[Path]:
+def sign(private_key: Path, public_key: Path, signature_dir: Path, artifacts: dict[str, str]) -> list[Path]:
     """Sign every artifact; the signature folder is replaced only once all of them are signed."""
     from model_signing import signing
 
@@ -131,9 +124,7 @@ def differences(artifact: Path, signature: Path) -> list[dict]:
     return rows
 
 
-def check(
-    public_key: Path = Path(PUBLIC_KEY), signature_dir: Path = Path(SIGNATURE_DIR), artifacts: dict[str, str] = SIGNED
-) -> list[dict]:
+def check(public_key: Path, signature_dir: Path, artifacts: dict[str, str]) -> list[dict]:
     """One row per artifact, OK or MISSING; a MISMATCH is one row per differing file, or one row for a bad signature."""
     from model_signing import verifying
 

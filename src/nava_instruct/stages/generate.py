@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 from tqdm import tqdm
 
 from nava_instruct.fileio import write_json, write_jsonl
+from nava_instruct.layout import GENERATED_EXAMPLES
 from nava_instruct.params import StageParams
 from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, make_record
 from nava_instruct.synth import card, edits, explain, fixes, prompts, verify
@@ -29,7 +30,6 @@ from nava_instruct.synth.render import Style, render
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MIX = {"prompt_to_code": 0.65, "code_to_explanation": 0.25, "fix": 0.05, "edit": 0.05}
 MANIFOLD_WEIGHTS = (0.24, 0.16, 0.14, 0.14, 0.18, 0.14)  # R2 R3 S1 S2 SE2 SE3
 OBSTACLE_COUNT_WEIGHTS = (0.3, 0.3, 0.25, 0.15)  # 0, 1, 2, 3 obstacles
 COST_WEIGHTS = (0.34, 0.24, 0.21, 0.21)  # geodesic weighted time_optimal energy_optimal
@@ -38,11 +38,11 @@ MAX_RESAMPLES = 50
 
 
 class Params(StageParams):
-    seed: int = 1234
-    size: int = Field(2400, gt=0)
-    mix: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_MIX))
-    beginner_share: float = Field(0.25, ge=0.0, le=1.0)
-    output_dir: str = "data/generated"
+    seed: int
+    size: int = Field(gt=0)
+    mix: dict[str, float]
+    beginner_share: float = Field(ge=0.0, le=1.0)
+    output_dir: str
 
     @field_validator("mix")
     @classmethod
@@ -79,7 +79,7 @@ def run(params: Params) -> dict:
         examples.append(example)
     out = Path(params.output_dir)
     paths = {
-        "examples": out / "examples.jsonl",
+        "examples": out / GENERATED_EXAMPLES,
         "card_json": out / "dataset_card.json",
         "card_png": out / "dataset_card.png",
     }

@@ -25,20 +25,17 @@ from pathlib import Path
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, sha256_file, write_json
+from nava_instruct.layout import BASE_MANIFEST, MERGE_INFO, TRAINING_INFO
 from nava_instruct.lm.prompting import chat_template
 from nava_instruct.params import StageParams
-from nava_instruct.stages.base import MANIFEST
 
 log = logging.getLogger(__name__)
 
-TRAINING_INFO = "training_info.json"
-MERGE_INFO = "merge_info.json"
-
 
 class Params(StageParams):
-    base_dir: str = "models/base"
-    adapter_dir: str = "models/adapter"
-    out_dir: str = "models/merged"
+    base_dir: str
+    adapter_dir: str
+    out_dir: str
 
 
 def _read_json(path: Path, missing: str) -> dict:
@@ -53,11 +50,13 @@ def run(params: Params) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     base, adapter = Path(params.base_dir), Path(params.adapter_dir)
-    manifest = _read_json(base / MANIFEST, "base model not found: run `nava-instruct base` (or `dvc repro base`) first")
+    manifest = _read_json(
+        base / BASE_MANIFEST, "base model not found: run `nava-instruct base` (or `dvc repro base`) first"
+    )
     training = _read_json(
         adapter / TRAINING_INFO, "adapter not found: run `nava-instruct train` (or `dvc repro train`) first"
     )
-    base_sha = sha256_file(base / MANIFEST)
+    base_sha = sha256_file(base / BASE_MANIFEST)
     if training["base"]["manifest_sha256"] != base_sha:
         raise InputError(
             adapter / TRAINING_INFO,

@@ -40,18 +40,18 @@ log = logging.getLogger(__name__)
 
 
 class Params(StageParams):
-    merged_dir: str = "models/merged"
-    gguf_dir: str = "models/gguf"
-    eval_file: str = "data/nava_instruct_eval.jsonl"
-    metrics_file: str = "metrics/parity.json"
-    prompts: int = Field(16, ge=1)  # eval examples, sampled with ``seed``
-    seed: int = 1234
-    max_new_tokens: int = Field(32, ge=1)
-    f16_min_greedy_equal: float = Field(0.9, ge=0, le=1)  # share of prompts; one near-tie flips a whole continuation
-    f16_min_top1: float = Field(0.99, ge=0, le=1)
-    f16_max_abs_logprob_diff: float = Field(0.15, gt=0)  # over every position and token, the far tail included
-    quantized_min_top1: float = Field(0.8, ge=0, le=1)
-    quantized_max_mean_kl: float = Field(0.1, gt=0)
+    merged_dir: str
+    gguf_dir: str
+    eval_file: str
+    metrics_file: str
+    prompts: int = Field(ge=1)  # eval examples, sampled with ``seed``
+    seed: int
+    max_new_tokens: int = Field(ge=1)
+    f16_min_greedy_equal: float = Field(ge=0, le=1)  # share of prompts; one near-tie flips a whole continuation
+    f16_min_top1: float = Field(ge=0, le=1)
+    f16_max_abs_logprob_diff: float = Field(gt=0)  # over every position and token, the far tail included
+    quantized_min_top1: float = Field(ge=0, le=1)
+    quantized_max_mean_kl: float = Field(gt=0)
 
 
 def log_softmax(logits: np.ndarray | torch.Tensor) -> np.ndarray:

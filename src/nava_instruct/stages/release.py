@@ -26,7 +26,8 @@ from pydantic import Field
 
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file, write_json
-from nava_instruct.params import StageParams
+from nava_instruct.layout import BASE_MANIFEST, PYTHON_LOCKS, TRAINING_INFO
+from nava_instruct.params import DEFAULT_PARAMS, StageParams
 from nava_instruct.release import provenance
 
 log = logging.getLogger(__name__)
@@ -38,29 +39,26 @@ BUILDER_PACKAGES = ("nava-instruct", "torch", "transformers", "peft", "accelerat
 
 
 class Params(StageParams):
-    artifacts: list[str] = Field(["models/adapter", "models/merged", "models/gguf"], min_length=1)
-    materials: list[str] = [
-        "data/nava_instruct_train.jsonl",
-        "data/nava_instruct_eval.jsonl",
-        "models/base/manifest.json",
-        "params.yaml",
-        "dvc.yaml",
-        "requirements.lock",
-        "requirements-cuda.lock",
-        "requirements-nodeps.lock",
-    ]
-    byproducts: list[str] = [
-        *(
-            f"provenance/{stage}.json"
-            for stage in ("generate", "split", "base", "train", "merge", "convert", "parity", "evaluate")
-        ),
-        "metrics/train.json",
-        "metrics/parity.json",
-        "metrics/evaluate.json",
-    ]
-    params_file: str = "params.yaml"
-    training_info: str = "models/adapter/training_info.json"  # the numerics the adapter was trained under
-    statement_out: str = "release/provenance.intoto.json"
+    artifacts: list[str] = Field(min_length=1)
+    base_dir: str
+    adapter_dir: str
+    train_file: str
+    eval_file: str
+    metrics: list[str]
+    provenance_dir: str  # every stage's record of its environment (this stage's own excepted)
+    statement_out: str
+    params_file: str = DEFAULT_PARAMS
+    pipeline_file: str = "dvc.yaml"
+
+    def materials(self) -> list[str]:
+        """The inputs the artifacts were built from: data, base model, pipeline and environment locks."""
+        base_manifest = str(Path(self.base_dir) / BASE_MANIFEST)
+        return [self.train_file, self.eval_file, base_manifest, self.params_file, self.pipeline_file, *PYTHON_LOCKS]
+
+    def byproducts(self) -> list[str]:
+        """The reports the run left: the stages' environment records, then the metrics."""
+        records = sorted(Path(self.provenance_dir).glob("*.json"))
+        return [str(path) for path in records if path.stem != "release"] + self.metrics
 
 
 def files_under(path: Path) -> list[Path]:
@@ -100,10 +98,11 @@ def statement(params: Params) -> dict:
         pipeline_params = yaml.safe_load(Path(params.params_file).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(params.params_file, "params file not found") from None
+    training_info = Path(params.adapter_dir) / TRAINING_INFO
     try:
-        trained_under = json.loads(Path(params.training_info).read_text(encoding="utf-8"))["numerics"]
+        trained_under = json.loads(training_info.read_text(encoding="utf-8"))["numerics"]
     except (FileNotFoundError, KeyError, json.JSONDecodeError):
-        raise InputError(params.training_info, "no numerics record: run stage train first (dvc repro train)") from None
+        raise InputError(training_info, "no numerics record: run stage train first (dvc repro train)") from None
     return {
         "_type": STATEMENT_TYPE,
         "subject": descriptors(params.artifacts),
@@ -112,7 +111,7 @@ def statement(params: Params) -> dict:
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
                 "externalParameters": {
-                    "pipeline": "dvc.yaml",
+                    "pipeline": params.pipeline_file,
                     "params": pipeline_params,
                     "source": {"commit": code["commit"], "dirty": code["dirty"]},
                 },
@@ -121,7 +120,7 @@ def statement(params: Params) -> dict:
                     "cpu_count": environment["cpu_count"],
                     "numerics": trained_under,
                 },
-                "resolvedDependencies": descriptors(params.materials) + ([source] if source else []),
+                "resolvedDependencies": descriptors(params.materials()) + ([source] if source else []),
             },
             "runDetails": {
                 "builder": {
@@ -129,7 +128,7 @@ def statement(params: Params) -> dict:
                     "version": {name: package_version(name) for name in BUILDER_PACKAGES}
                     | {"python": environment["python"]},
                 },
-                "byproducts": descriptors([p for p in params.byproducts if Path(p).exists()]),
+                "byproducts": descriptors([p for p in params.byproducts() if Path(p).exists()]),
             },
         },
     }

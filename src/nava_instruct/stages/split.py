@@ -10,7 +10,6 @@ the written files; it must say 0.
 
 from __future__ import annotations
 
-import glob
 import json
 import logging
 import random
@@ -22,6 +21,7 @@ from pydantic import Field
 from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import read_jsonl, write_json, write_jsonl
+from nava_instruct.layout import EVAL_META, GENERATED_EXAMPLES, TRAIN_META
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.params import StageParams
 from nava_instruct.records import FIELDS, METADATA, make_record
@@ -32,14 +32,14 @@ LEVEL_WORDS = {"gcse": ("gcse",), "a_level": ("a-level", "a level"), "undergrad"
 
 
 class Params(StageParams):
-    seed: int = 1234
-    eval_fraction: float = Field(0.2, gt=0.0, lt=1.0)
-    pool: str = "data/generated/examples.jsonl"
-    extra_glob: str = "data/extra/*.jsonl"
-    train_out: str = "data/nava_instruct_train.jsonl"
-    eval_out: str = "data/nava_instruct_eval.jsonl"
-    meta_dir: str = "data/split"
-    report: str = "data/split_report.json"
+    seed: int
+    eval_fraction: float = Field(gt=0.0, lt=1.0)
+    generated_dir: str  # stage generate's folder
+    extra_dir: str  # hand-written examples: every *.jsonl file in it
+    train_out: str
+    eval_out: str
+    meta_dir: str
+    report: str
 
 
 def spec_key(spec: dict) -> str:
@@ -102,14 +102,17 @@ def classify_extra(record: dict, path: Path, line: int) -> dict:
     return make_record(family, spec, level, instruction, code_in, output)
 
 
+def pool_path(params: Params) -> Path:
+    return Path(params.generated_dir) / GENERATED_EXAMPLES
+
+
 def load_pool(params: Params) -> list[dict]:
-    pool_path = Path(params.pool)
     examples = []
-    for line, record in read_jsonl(pool_path, required=FIELDS + METADATA):
+    for line, record in read_jsonl(pool_path(params), required=FIELDS + METADATA):
         if not isinstance(record.get("spec"), dict):
-            raise InputError(pool_path, "missing or not an object", line=line, field="spec")
+            raise InputError(pool_path(params), "missing or not an object", line=line, field="spec")
         examples.append(record)
-    for extra in sorted(glob.glob(params.extra_glob)):
+    for extra in sorted(Path(params.extra_dir).glob("*.jsonl")):
         rows = read_jsonl(extra, required=FIELDS)
         examples.extend(classify_extra(record, Path(extra), line) for line, record in rows)
         log.info("joined %d hand-written examples from %s", len(rows), extra)
@@ -178,14 +181,14 @@ def run(params: Params) -> dict:
     examples = load_pool(params)
     duplicates = [id for id, n in Counter(e["id"] for e in examples).items() if n > 1]
     if duplicates:
-        raise InputError(params.pool, f"duplicate example id {duplicates[0]}")
+        raise InputError(pool_path(params), f"duplicate example id {duplicates[0]}")
     groups = leakage_groups(examples)
     eval_indices = assign(examples, groups, params)
     train = [e for i, e in enumerate(examples) if i not in eval_indices]
     evaluation = [e for i, e in enumerate(examples) if i in eval_indices]
     if not train or not evaluation:
         raise InputError(
-            params.pool, f"{len(examples)} examples in {len(groups)} leakage groups cannot fill both splits"
+            pool_path(params), f"{len(examples)} examples in {len(groups)} leakage groups cannot fill both splits"
         )
 
     found = overlaps(train, evaluation)
@@ -207,10 +210,8 @@ def run(params: Params) -> dict:
     }
     write_jsonl(params.train_out, [{field: e[field] for field in FIELDS} for e in train])
     write_jsonl(params.eval_out, [{field: e[field] for field in FIELDS} for e in evaluation])
-    for name, side in (("train", train), ("eval", evaluation)):
-        write_jsonl(
-            Path(params.meta_dir) / f"{name}_meta.jsonl", [{k: e[k] for k in (*METADATA, "spec")} for e in side]
-        )
+    for name, side in ((TRAIN_META, train), (EVAL_META, evaluation)):
+        write_jsonl(Path(params.meta_dir) / name, [{k: e[k] for k in (*METADATA, "spec")} for e in side])
     write_json(params.report, report)
     log.info(
         "split %d examples (%d groups): %d train, %d eval; overlaps %s",

@@ -83,6 +83,7 @@ from nava_instruct.fileio import (
     write_json,
     write_text,
 )
+from nava_instruct.layout import BASE_MANIFEST, TRAINING_INFO
 from nava_instruct.lm import onednn_linear
 from nava_instruct.lm.batching import (
     EncodedSet,
@@ -94,7 +95,6 @@ from nava_instruct.lm.batching import (
 )
 from nava_instruct.lm.prompting import MIN_PROMPT_TOKENS, Encoded, PromptFormat
 from nava_instruct.params import StageParams
-from nava_instruct.stages.base import MANIFEST
 
 log = get_logger(__name__)  # logs on the main process only
 
@@ -105,42 +105,39 @@ CHECKPOINT_WEIGHTS = "adapter_weights.safetensors"
 
 
 class Params(StageParams):
-    base_dir: str = "models/base"
-    train_file: str = "data/nava_instruct_train.jsonl"
-    eval_file: str = "data/nava_instruct_eval.jsonl"
-    adapter_dir: str = "models/adapter"
-    checkpoint_dir: str = "models/checkpoints"
-    metrics_file: str = "metrics/train.json"
-    plots_dir: str = "plots"
-    method: Literal["lora", "qlora"] = "lora"
-    r: int = Field(16, ge=1)
-    alpha: int = Field(32, ge=1)
-    dropout: float = Field(0.0, ge=0, lt=1)  # LoRA dropout costs about 20% of a CPU step
-    target_modules: list[str] = Field(
-        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], min_length=1
-    )
+    base_dir: str
+    train_file: str
+    eval_file: str
+    adapter_dir: str
+    checkpoint_dir: str
+    metrics_file: str
+    plots_dir: str
+    method: Literal["lora", "qlora"]
+    r: int = Field(ge=1)
+    alpha: int = Field(ge=1)
+    dropout: float = Field(ge=0, lt=1)  # LoRA dropout costs about 20% of a CPU step
+    target_modules: list[str] = Field(min_length=1)
     # Adapters on the top N decoder layers only (all of them if the model has fewer; None: all). The backward pass
     # stops below the lowest adapted layer: the main lever on CPU training speed (benchmarks/train_throughput.py).
-    adapted_layers: int | None = Field(None, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    lr_scheduler: Literal["linear", "cosine", "constant"] = "cosine"
-    warmup_steps: int = Field(5, ge=0)
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    epochs: int = Field(1, ge=1)
-    max_steps: int | None = Field(
-        50, ge=1
-    )  # optimizer steps, cycling through epochs as needed; None: run `epochs` epochs
-    batch_size: int = Field(4, ge=1)  # per process; the effective batch is batch_size × grad_accum × processes
-    grad_accum: int = Field(2, ge=1)
-    max_length: int = Field(1024, gt=MIN_PROMPT_TOKENS)
-    seed: int = 1234
-    eval_examples: int | None = Field(96, ge=1)  # the first N of eval_file (in file order); None: all of them
-    eval_every: int = Field(25, ge=0)  # 0: only before and after training
-    checkpoint_every: int = Field(10, ge=0)  # 0: no checkpoints, no resume
-    prompt_format: PromptFormat = "instruction"
-    distributed: Literal["ddp", "fsdp"] = "ddp"  # used when launched on several processes
-    gradient_checkpointing: bool = False
+    adapted_layers: int | None = Field(ge=1)
+    lr: float = Field(gt=0)
+    lr_scheduler: Literal["linear", "cosine", "constant"]
+    warmup_steps: int = Field(ge=0)
+    weight_decay: float = Field(ge=0)
+    max_grad_norm: float = Field(gt=0)
+    epochs: int = Field(ge=1)
+    # Optimizer steps, cycling through epochs as needed; None: run `epochs` epochs.
+    max_steps: int | None = Field(ge=1)
+    batch_size: int = Field(ge=1)  # per process; the effective batch is batch_size × grad_accum × processes
+    grad_accum: int = Field(ge=1)
+    max_length: int = Field(gt=MIN_PROMPT_TOKENS)
+    seed: int
+    eval_examples: int | None = Field(ge=1)  # the first N of eval_file (in file order); None: all of them
+    eval_every: int = Field(ge=0)  # 0: only before and after training
+    checkpoint_every: int = Field(ge=0)  # 0: no checkpoints, no resume
+    prompt_format: PromptFormat
+    distributed: Literal["ddp", "fsdp"]  # used when launched on several processes
+    gradient_checkpointing: bool
 
 
 def check_device(params: Params, profile: numerics.Profile, world: int) -> None:
@@ -354,7 +351,7 @@ def write_outputs(params: Params, accelerator: Accelerator, model, info: dict, m
     if accelerator.is_main_process:
         with atomic_dir(params.adapter_dir) as tmp:
             accelerator.unwrap_model(model).save_pretrained(tmp, state_dict=weights)
-            write_json(tmp / "training_info.json", info)
+            write_json(tmp / TRAINING_INFO, info)
         write_json(params.metrics_file, metrics)
         plots = Path(params.plots_dir)
         for name in ("train_loss", "eval_loss"):
@@ -371,7 +368,7 @@ def run(params: Params) -> dict:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     profile = numerics.current()
     check_device(params, profile, world)
-    manifest_path = Path(params.base_dir) / MANIFEST
+    manifest_path = Path(params.base_dir) / BASE_MANIFEST
     if not manifest_path.is_file():
         raise InputError(params.base_dir, "base model not found: run `nava-instruct base` (or `dvc repro base`) first")
     try:
