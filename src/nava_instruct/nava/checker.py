@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from nava_instruct.nava.builtins import BUILTINS, Param, suggest
-from nava_instruct.nava.diagnostics import Diagnostic, NavaError
+from nava_instruct.nava.diagnostics import Diagnostic, NavaError, Severity
 from nava_instruct.nava.syntax import Arg, Call, Let, List, Name, Number, Program, String, parse
 from nava_instruct.nava.values import (
     TYPE_NAMES,
@@ -68,8 +68,8 @@ class Checker:
             if isinstance(statement, Let):
                 self.lets.setdefault(statement.name, statement.line)
 
-    def report(self, node, message: str, severity: str = "error") -> None:
-        """Record a diagnostic at ``node``; returns None so that ``return c.report(...)`` fails a value."""
+    def report(self, node, message: str, severity: Severity = "error") -> None:
+        """Record a diagnostic at ``node``; returns None so that ``return checker.report(...)`` fails a value."""
         self.error_count += severity == "error"
         self.diagnostics.append(Diagnostic(self.filename, node.line, node.col, severity, message))
 
@@ -143,7 +143,12 @@ class Checker:
                 self.eval(arg.value)
             return self.report(node, f"unknown builtin '{node.func}'{suggest(node.func, BUILTINS)}")
         args = self.bind(node, builtin.params)
-        return None if args is None else builtin.build(self, node, args)
+        if args is None:
+            return None
+        value = builtin.build(self, node, args)
+        if isinstance(value, Field):
+            self.fields.append(value)
+        return value
 
     def bind(self, node: Call, params: tuple[Param, ...]) -> dict[str, Value] | None:
         """Match arguments to parameters and check their types; None when anything is wrong."""

@@ -1,9 +1,11 @@
-"""Diagnostics (``FILE:LINE:COL: severity: message``) and the error that carries them."""
+"""Diagnostics (``FILE:LINE:COL: severity: message``), the error that carries them, and what reports them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
+
+Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
@@ -11,11 +13,18 @@ class Diagnostic:
     filename: str
     line: int
     col: int
-    severity: Literal["error", "warning"]
+    severity: Severity
     message: str
 
     def __str__(self) -> str:
         return f"{self.filename}:{self.line}:{self.col}: {self.severity}: {self.message}"
+
+
+class Reporter(Protocol):
+    """Where a builtin reports a wrong value (the checker is one)."""
+
+    def report(self, node, message: str, severity: Severity = "error") -> None:
+        """Record a diagnostic at ``node``; returns None so that ``return reporter.report(...)`` fails a value."""
 
 
 def errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

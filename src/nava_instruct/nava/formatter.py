@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES
 from nava_instruct.nava.syntax import Arg, Call, Let, List, Name, Number, Program, String, parse
 
 MAX_WIDTH = 80
 INDENT = "  "
-GROUPS = {  # blank lines separate statements of different groups
-    **dict.fromkeys(("euclidean_plane", "euclidean_space", "circle", "sphere", "se2", "se3"), "manifold"),
-    **dict.fromkeys(("disc", "rectangle", "box", "arc", "cap"), "obstacles"),
+GROUPS = {  # blank lines separate statements of different groups; sphere(...) groups with the manifolds
+    **dict.fromkeys((obstacle.builtin for obstacle in OBSTACLES.values()), "obstacles"),
+    **dict.fromkeys((manifold.builtin for manifold in MANIFOLDS.values()), "manifold"),
     **dict.fromkeys(("geodesic_cost", "cost_function"), "cost"),
     "navigation_field": "field",
 }

@@ -14,6 +14,7 @@ import re
 
 from nava_instruct import nava
 from nava_instruct.nava.diagnostics import errors
+from nava_instruct.nava.domain import OBSTACLES, WEIGHT_NAMES
 
 FENCE = re.compile(r"```[a-zA-Z]*\n(.*?)(?:```|$)", re.DOTALL)
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE]-?\d+)?")
@@ -35,7 +36,8 @@ COST_WORDS = {
     "energy_optimal": ("energy", "effort"),
 }
 COUNT_WORDS = ("no", "one", "two", "three", "four")
-OBSTACLE_NOUN = r"(?:obstacle|disc|circle|rectangle|ball|sphere|box|arc|cap)"
+OBSTACLE_WORDS = ("obstacle", "circle", *OBSTACLES, *(obstacle.builtin for obstacle in OBSTACLES.values()))
+OBSTACLE_NOUN = "(?:" + "|".join(dict.fromkeys(OBSTACLE_WORDS)) + ")"
 NO_OBSTACLE = re.compile(
     r"\b(?:no|zero|without)\b[^.\n]{0,30}obstacle|obstacle-free|unconstrained|nothing (?:to|blocks|in)"
     r"|(?:list|set) is empty|free space is the whole|feasible set is all"
@@ -79,7 +81,7 @@ def spec_numbers(spec: dict) -> list[float]:
             for key in sorted(value):
                 walk(value[key])
 
-    cost = {key: value for key, value in spec["cost"].items() if not (key.endswith("_weight") and value == 0.0)}
+    cost = {key: value for key, value in spec["cost"].items() if not (key in WEIGHT_NAMES and value == 0.0)}
     walk(
         {
             "manifold": spec["manifold"],
@@ -114,7 +116,7 @@ def score_explanation(answer: str, spec: dict) -> dict[str, float | bool]:
     text = answer.lower()
     stated = stated_numbers(text)
     numbers = spec_numbers(spec)
-    numbers_found = sum(any(abs(n - s) <= NUMBER_TOLERANCE for s in stated) for n in numbers)
+    numbers_found = sum(any(abs(number - said) <= NUMBER_TOLERANCE for said in stated) for number in numbers)
     facts = {
         "manifold": any(word in text for word in MANIFOLD_WORDS[spec["manifold"]["kind"]]),
         "obstacle_count": _states_count(text, len(spec["obstacles"])),

@@ -11,6 +11,7 @@ import json
 
 from nava_instruct.nava.checker import analyze
 from nava_instruct.nava.diagnostics import NavaError, errors
+from nava_instruct.nava.domain import Problem
 from nava_instruct.nava.values import Field
 
 
@@ -24,25 +25,18 @@ def obstacle_key(obstacle: dict) -> tuple:
     return obstacle["kind"], _numbers([value for name, value in obstacle.items() if name != "kind"])
 
 
-def _fresh(value):
-    """A copy of a number or list of numbers, so that no two places in a spec share a list."""
-    return list(value) if isinstance(value, list) else value
-
-
-def _problem(built: Field) -> dict:
-    manifold = {"kind": built.manifold.kind}
-    if built.manifold.radius is not None:
-        manifold["radius"] = built.manifold.radius
-    obstacles = [{"kind": o.kind, **{name: _fresh(v) for name, v in o.params.items()}} for o in built.obstacles]
-    return {
-        "manifold": manifold,
-        "start": _fresh(built.start),
-        "goal": _fresh(built.goal),
-        "obstacles": sorted(obstacles, key=obstacle_key),
-        "cost": dict(built.cost),
-        "computed": built.computed,
-        "visualized": built.visualized,
-    }
+def _problem(built: Field) -> Problem:
+    obstacles = [{"kind": obstacle.kind, **obstacle.params} for obstacle in built.obstacles]
+    return Problem(
+        manifold=built.manifold.kind,
+        radius=built.manifold.radius,
+        start=built.start,
+        goal=built.goal,
+        obstacles=tuple(sorted(obstacles, key=obstacle_key)),
+        cost=built.cost,
+        computed=built.computed,
+        visualized=built.visualized,
+    )
 
 
 def extract_spec(source: str, filename: str = "<input>") -> dict:
@@ -50,7 +44,7 @@ def extract_spec(source: str, filename: str = "<input>") -> dict:
     analysis = analyze(source, filename)
     if errors(analysis.diagnostics):
         raise NavaError(analysis.diagnostics)
-    return {"problems": [_problem(built) for built in analysis.fields]}
+    return {"problems": [_problem(built).spec() for built in analysis.fields]}
 
 
 def _show(value) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-DIMENSIONS = {"R2": 2, "R3": 3, "SE2": 3, "SE3": 6, "S2": 3}  # coordinates of a point; S1 points are angles
+from nava_instruct.nava.domain import Point
 
 
 @dataclass(eq=False)
@@ -34,13 +34,13 @@ class Lst(Value):
 
 @dataclass(eq=False)
 class Manifold(Value):
-    kind: str  # R2 R3 S1 S2 SE2 SE3
-    radius: float | None = None  # S1 and S2 only
+    kind: str  # a name in domain.MANIFOLDS
+    radius: float | None = None  # where the manifold has a radius
 
 
 @dataclass(eq=False)
 class Obstacle(Value):
-    kind: str  # disc rectangle ball box arc cap
+    kind: str  # a name in domain.OBSTACLES
     params: dict  # as in the spec
 
 
@@ -52,8 +52,8 @@ class Cost(Value):
 @dataclass(eq=False)
 class Field(Value):
     manifold: Manifold
-    start: float | list[float]
-    goal: float | list[float]
+    start: Point
+    goal: Point
     obstacles: list[Obstacle]
     cost: dict
     computed: bool = False
@@ -90,14 +90,17 @@ def numbers(value: Value) -> list[float] | None:
     return None
 
 
-def inside(obstacle: Obstacle, point: float | list[float]) -> bool:
+def inside(obstacle: Obstacle, point: Point) -> bool:
     """Whether a start or goal lies in the closed obstacle; SE(n) poses use their position part."""
-    p = obstacle.params
+    params = obstacle.params
     if obstacle.kind == "arc":  # swept counter-clockwise from `from` to `to`, across 2*pi if need be
-        return (point - p["from"]) % math.tau <= (p["to"] - p["from"]) % math.tau
+        return (point - params["from"]) % math.tau <= (params["to"] - params["from"]) % math.tau
     if obstacle.kind == "cap":  # by the angle between the directions of the two points
-        cosine = sum(a * b for a, b in zip(point, p["center"])) / (math.hypot(*point) * math.hypot(*p["center"]))
-        return math.acos(max(-1.0, min(1.0, cosine))) <= p["angle"]
-    if obstacle.kind in ("disc", "ball"):
-        return math.dist(point[: len(p["center"])], p["center"]) <= p["radius"]
-    return all(low <= x <= high for x, low, high in zip(point, p["min_corner"], p["max_corner"]))
+        center = params["center"]
+        dot = sum(x * y for x, y in zip(point, center))
+        cosine = dot / (math.hypot(*point) * math.hypot(*center))
+        return math.acos(max(-1.0, min(1.0, cosine))) <= params["angle"]
+    if "radius" in params:  # a disc or a ball
+        center = params["center"]
+        return math.dist(point[: len(center)], center) <= params["radius"]
+    return all(low <= x <= high for x, low, high in zip(point, params["min_corner"], params["max_corner"]))
