@@ -15,8 +15,18 @@ EXTERNAL = REPO.parent / "shared" / "external"
 CONVERTER = REPO / ".venv" / "llama.cpp"  # fetched by `make setup`
 
 
+def write_params_file(path: Path, **sections: dict) -> Path:
+    """The repository's params.yaml with some sections' keys overridden, written to ``path`` for the CLI."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for name, overrides in sections.items():
+        params[name] = {**params[name], **overrides}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
 def stage_params(stage, **overrides):
-    """A stage's ``Params`` as the repository's params.yaml sets them, with ``overrides``: the one source of defaults."""
+    """A stage's ``Params`` as the repository's params.yaml sets them, with ``overrides``: one source of defaults."""
     section = stage.__name__.rsplit(".", 1)[1]
     return stage.Params.model_validate({**yaml.safe_load((REPO / "params.yaml").read_text())[section], **overrides})
 
@@ -39,7 +49,10 @@ def tiny_examples(count: int, start: int = 0) -> list[dict]:
     rows = []
     for i in range(start, start + count):
         x, y = i % 7, (3 * i) % 5
-        code = f"let M = euclidean_plane()\nlet start = [0.0, 0.0]\nlet goal = [{x}.0, {y}.0]\nlet path = compute_optimal_path(M)\n"
+        code = (
+            "let M = euclidean_plane()\nlet start = [0.0, 0.0]\n"
+            f"let goal = [{x}.0, {y}.0]\nlet path = compute_optimal_path(M)\n"
+        )
         if i % 3 == 0:
             rows.append(
                 {
@@ -168,7 +181,8 @@ def random_adapter(base_dir: Path, out: Path, method: str = "lora") -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_smol_stages(tiny_smol_model, tmp_path_factory) -> Path:
-    """A folder with ``base``, ``adapter``, ``merged`` and ``gguf`` (f16, Q4_K_M, Q8_0, base-f16), as the pipeline writes them."""
+    """A folder with ``base``, ``adapter``, ``merged`` and ``gguf`` (f16, Q4_K_M, Q8_0, base-f16), as the pipeline
+    writes them."""
     from nava_instruct.stages import base, convert, merge
 
     root = tmp_path_factory.mktemp("smol-stages")

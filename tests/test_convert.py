@@ -84,7 +84,7 @@ def test_converter_runs_with_its_vendored_gguf_py():
     [
         ({"converter_dir": "nowhere"}, "convert_hf_to_gguf.py not found: run `make setup`"),
         ({"merged_dir": "nowhere"}, "merged model not found"),
-        ({"quantizations": ["Q4_K_X"]}, "field 'convert.quantizations.0'"),
+        ({"quantizations": ["Q4_K_X"]}, "convert.quantizations.0"),
         ({"merged_dir": "BASE"}, "convert_hf_to_gguf.py failed"),  # a tokenizer the converter does not know
     ],
 )

@@ -17,8 +17,8 @@ FIELDS = ("instruction", "input", "output")
         ("\n\n", ": empty file: no records"),
         ('{"instruction": "a", "input": "", "output": "b"}\n{"instruction": "a",\n', ":2: malformed JSON"),
         ('["a"]\n', ":1: expected a JSON object"),
-        ('{"instruction": "a", "output": "b"}\n', ":1: field 'input': missing"),
-        ('{"instruction": "a", "input": 3, "output": "b"}\n', ":1: field 'input': expected a string, got int"),
+        ('{"instruction": "a", "output": "b"}\n', ":1: input: missing"),
+        ('{"instruction": "a", "input": 3, "output": "b"}\n', ":1: input: expected a string, got int"),
     ],
 )
 def test_bad_jsonl(tmp_path, text, expected):

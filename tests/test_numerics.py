@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
+from conftest import write_params_file
 from nava_instruct import numerics
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import sha256_file
@@ -45,9 +45,7 @@ def train_tiny(folder: Path, tiny_base, tiny_data, profile: str, threads: int | 
         "eval_every": 0,
         "checkpoint_every": 0,
     }
-    folder.mkdir(parents=True, exist_ok=True)
-    params = folder / "params.yaml"
-    params.write_text(yaml.safe_dump({"numerics": {"profile": profile}, "train": section}))
+    params = write_params_file(folder / "params.yaml", numerics={"profile": profile}, train=section)
     env = {name: value for name, value in os.environ.items() if name not in numerics.PINNED}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
@@ -76,13 +74,14 @@ def test_portable_adapter_matches_the_golden_hash_of_its_class(portable_adapter)
     assert klass == "portable/x86-64-avx2"
     golden = json.loads(GOLDEN.read_text())
     cpu = numerics.cpu()
-    assert klass in golden, (
-        f"{GOLDEN.name} has no entry for class {klass!r}: on this CPU ({cpu['model']}, {', '.join(cpu['features'])}) "
-        f"the adapter's sha256 is {sha256_file(portable_adapter / 'adapter_model.safetensors')}; add it with the CPU it was measured on"
-    )
+    this_cpu = f"{cpu['model']} ({', '.join(cpu['features'])})"
     found = sha256_file(portable_adapter / "adapter_model.safetensors")
+    assert klass in golden, (
+        f"{GOLDEN.name} has no entry for class {klass!r}: on this CPU, {this_cpu}, the adapter's sha256 is {found}; "
+        "add it with the CPU it was measured on"
+    )
     assert found == golden[klass]["sha256"], (
-        f"the portable profile gave other adapter bytes ({found}) on {cpu['model']} ({', '.join(cpu['features'])}) than on {golden[klass]['measured_on']}"
+        f"the portable profile gave other adapter bytes ({found}) on {this_cpu} than on {golden[klass]['measured_on']}"
     )
 
 
@@ -96,7 +95,8 @@ def test_the_program_pins_the_kernels_itself_and_records_them(portable_adapter):
 def test_the_portable_thread_count_is_pinned_whatever_the_environment_says(
     portable_adapter, tmp_path, tiny_base, tiny_data
 ):
-    """MKL's compatible branch gives other bits on 1 thread than on 2, so the profile pins 2 and a user's OMP_NUM_THREADS cannot change them."""
+    """MKL's compatible branch gives other bits on 1 thread than on 2, so the profile pins 2 and a user's
+    OMP_NUM_THREADS cannot change them."""
     asked_for_one = train_tiny(tmp_path, tiny_base, tiny_data, "portable", threads=1)
     assert (
         json.loads((asked_for_one / "training_info.json").read_text())["numerics"]["threads"]
@@ -128,7 +128,7 @@ def test_missing_section_means_the_default_profile(tmp_path):
     params.write_text("numerics:\n  profile: fastest\n")
     with pytest.raises(
         InputError,
-        match=r"params.yaml:2: field 'numerics.profile': Input should be 'portable', 'cpu-bf16' or 'cuda-bf16'",
+        match=r"params.yaml:2: numerics.profile: Input should be 'portable', 'cpu-bf16' or 'cuda-bf16'",
     ):
         numerics.load(params)
 
@@ -139,10 +139,7 @@ def test_a_cpu_without_avx2_cannot_run_the_portable_profile(monkeypatch, tmp_pat
     params.write_text("numerics:\n  profile: portable\n")
     with pytest.raises(InputError) as error:
         numerics.apply(numerics.load(params), params)
-    assert (
-        str(error.value)
-        == f"{params}:2: field 'numerics.profile': 'portable' needs avx2, fma; this CPU (Old CPU) has f16c"
-    )
+    assert str(error.value) == f"{params}:2: numerics.profile: 'portable' needs avx2, fma; this CPU (Old CPU) has f16c"
 
 
 def test_record_needs_a_profile_in_force(monkeypatch):

@@ -27,9 +27,9 @@ def test_reads_section_with_defaults(tmp_path):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("demo:\n  seed: 1\n  sede: 2\n", ":3: field 'demo.sede': unknown key"),
-        ("demo:\n  share: 2.0\n", ":2: field 'demo.share': Input should be less than or equal to 1"),
-        ("demo:\n  seed: abc\n", ":2: field 'demo.seed': Input should be a valid integer"),
+        ("demo:\n  seed: 1\n  sede: 2\n", ":3: demo.sede: unknown key"),
+        ("demo:\n  share: 2.0\n", ":2: demo.share: Input should be less than or equal to 1"),
+        ("demo:\n  seed: abc\n", ":2: demo.seed: Input should be a valid integer"),
         ("other: {}\n", ": missing section 'demo'"),
         ("demo: [1,\n", "invalid YAML"),
     ],
@@ -46,4 +46,4 @@ def test_cli_prints_one_line_and_exits_1(tmp_path, capsys):
     path = write(tmp_path, "split:\n  seed: 1\n  eval_fraktion: 0.3\n")
     assert main(["split", "--params", str(path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"error: {path}:3: field 'split.eval_fraktion': unknown key"
+    assert err == f"error: {path}:3: split.eval_fraktion: unknown key"

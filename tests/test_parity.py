@@ -6,7 +6,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from conftest import stage_params, tiny_examples
-from nava_instruct.errors import InputError
+from nava_instruct.errors import RunError
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.lm import llamacpp
 from nava_instruct.lm.prompting import prompt_ids
@@ -65,6 +65,6 @@ def test_a_different_model_fails_parity(tiny_smol_stages, eval_file, tmp_path):
     wrong.mkdir()
     (wrong / "merged").symlink_to(tiny_smol_stages / "base")
     (wrong / "gguf").symlink_to(tiny_smol_stages / "gguf")
-    with pytest.raises(InputError, match="parity outside tolerance: .*f16: greedy_equal is 0, expected >= 0.9"):
+    with pytest.raises(RunError, match="parity outside tolerance .*f16: greedy_equal is 0, expected >= 0.9"):
         parity.run(params(wrong, eval_file, tmp_path / "parity.json", prompts=2))
     assert not json.loads((tmp_path / "parity.json").read_text())["passed"]

@@ -145,10 +145,10 @@ def test_extra_examples_join_with_inferred_family(layout, tmp_path):
     [
         (
             ['{"instruction": "x", "input": "", "output": "let M = euclidean_plane()"}'],
-            ":1: field 'output': invalid NAVA",
+            ":1: output: invalid NAVA",
         ),
-        (['{"instruction": "x", "input": "", "output": "hello"}'], ":1: field 'output': no input"),
-        (['{"instruction": "x", "input": ""}'], ":1: field 'output': missing"),
+        (['{"instruction": "x", "input": "", "output": "hello"}'], ":1: output: no input"),
+        (['{"instruction": "x", "input": ""}'], ":1: output: missing"),
         (["", '{"instruction": "x", "input": "", '], ":2: malformed JSON"),
         ([], ": empty file"),
     ],
@@ -167,7 +167,7 @@ def test_pool_without_metadata_is_rejected(layout, tmp_path):
     rows = make_pool(10)
     del rows[4]["family"]
     write_jsonl(tmp_path / "examples.jsonl", rows)
-    with pytest.raises(InputError, match=r"examples.jsonl:5: field 'family': missing"):
+    with pytest.raises(InputError, match=r"examples.jsonl:5: family: missing"):
         split.run(layout())
 
 
@@ -176,5 +176,5 @@ def test_eval_fraction_is_validated_at_the_edge(tmp_path):
 
     path = tmp_path / "params.yaml"
     path.write_text("split:\n  eval_fraction: 1.5\n")
-    with pytest.raises(InputError, match=r"params.yaml:2: field 'split.eval_fraction'"):
+    with pytest.raises(InputError, match=r"params.yaml:2: split.eval_fraction"):
         load_section(split.Params, "split", path)

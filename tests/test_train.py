@@ -11,9 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 import torch
-import yaml
 
-from conftest import stage_params
+from conftest import stage_params, write_params_file
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
@@ -41,10 +40,7 @@ def write_params(folder: Path, tiny_base, tiny_data, profile: str = numerics.DEF
         "eval_every": 10,
         "checkpoint_every": 5,
     } | overrides
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "params.yaml"
-    path.write_text(yaml.safe_dump({"numerics": {"profile": profile}, "train": section}))
-    return path
+    return write_params_file(folder / "params.yaml", numerics={"profile": profile}, train=section)
 
 
 def train_cli(params: Path) -> None:
@@ -213,7 +209,7 @@ def clean_state():
     "overrides, expected",
     [
         ({"method": "qlora"}, "error: train.method: qlora needs a CUDA GPU"),
-        ({"profile": "cuda-bf16"}, "field 'numerics.profile': 'cuda-bf16' needs a CUDA GPU; this machine has none"),
+        ({"profile": "cuda-bf16"}, "numerics.profile: 'cuda-bf16' needs a CUDA GPU; this machine has none"),
     ],
 )
 def test_what_this_cpu_cannot_run_is_refused(tmp_path, tiny_base, tiny_data, capsys, overrides, expected):
@@ -229,7 +225,7 @@ def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data
     err = run_cli(params, capsys)
     assert (
         err
-        == f"error: {params}:2: field 'numerics.profile': 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
+        == f"error: {params}:2: numerics.profile: 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
     )
 
 

@@ -167,10 +167,10 @@ def test_missing_public_key_is_one_clear_error(repo, capsys):
     "text, message",
     [
         ("stages: [unclosed\n", r"dvc.lock:2: invalid YAML"),
-        ("schema: '2.0'\n", r"dvc.lock: field 'stages': not a dvc.lock"),
+        ("schema: '2.0'\n", r"dvc.lock: stages: not a dvc.lock"),
         (
             "stages:\n  make:\n    outs:\n    - path: a\n",
-            r"field 'stages.make.outs\[0\]': each entry needs 'path' and 'md5'",
+            r"stages.make.outs\[0\]: each entry needs 'path' and 'md5'",
         ),
     ],
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from nava_instruct.errors import InputError
 
@@ -22,6 +22,15 @@ class StageParams(BaseModel):
     """Base for every stage's parameters: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _origin: tuple[Path, str] | None = PrivateAttr(None)  # the params file and section it was read from
+
+    def field_error(self, field: str, message: str) -> InputError:
+        """A value that validated but that this run cannot use, reported where the params file sets it:
+        ``params.yaml:LINE: train.method: message``."""
+        if self._origin is None:
+            return InputError("params", message, field=field)
+        path, section = self._origin
+        return InputError(path, message, line=key_line(path, (section, field)), field=f"{section}.{field}")
 
 
 Params = TypeVar("Params", bound=StageParams)
@@ -70,7 +79,7 @@ def load_section(model: type[Params], section: str, path: str | Path = DEFAULT_P
         raise InputError(path, f"missing section '{section}'")
     lines = _key_lines(root) if root is not None else {}
     try:
-        return model.model_validate(data[section] or {})
+        params = model.model_validate(data[section] or {})
     except ValidationError as error:
         first = error.errors()[0]
         location = (section, *first["loc"])
@@ -78,3 +87,5 @@ def load_section(model: type[Params], section: str, path: str | Path = DEFAULT_P
         line = next((lines[location[:n]] for n in range(len(location), 0, -1) if location[:n] in lines), None)
         message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
         raise InputError(path, message, line=line, field=".".join(str(part) for part in location)) from None
+    params._origin = (path, section)
+    return params

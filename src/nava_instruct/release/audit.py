@@ -65,9 +65,8 @@ ENVIRONMENT_KEYS = (
 def git(*args: str, cwd: Path) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
     if done.returncode != 0:
-        raise InputError(
-            cwd, f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}"
-        )
+        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit status {done.returncode}"
+        raise RunError(f"git {' '.join(args)} failed in {cwd}: {last}")
     return done.stdout
 
 

@@ -32,7 +32,7 @@ from typing import Literal
 from pydantic import Field
 from tqdm import tqdm
 
-from nava_instruct.errors import InputError
+from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import atomic_dir, sha256_file, write_json
 from nava_instruct.layout import BASE_GGUF, GGUF_MANIFEST, MERGE_INFO, model_gguf
 from nava_instruct.params import StageParams
@@ -93,7 +93,7 @@ def to_gguf_f16(model_dir: Path, out: Path, converter_dir: Path, model_name: str
     log.debug("%s", done.stderr)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise InputError(model_dir, f"{CONVERTER} failed: {last}")
+        raise RunError(f"{CONVERTER} failed on {model_dir} (exit status {done.returncode}): {last}")
 
 
 def quantize(source: Path, out: Path, kind: str, threads: int) -> None:
@@ -104,7 +104,7 @@ def quantize(source: Path, out: Path, kind: str, threads: int) -> None:
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind}")
     params.nthread = threads
     if llama_cpp.llama_model_quantize(str(source).encode(), str(out).encode(), params) != 0:
-        raise InputError(source, f"llama_model_quantize to {kind} failed")
+        raise RunError(f"llama_model_quantize of {source} to {kind} failed")
 
 
 def run(params: Params) -> dict:

@@ -29,7 +29,7 @@ import torch
 from pydantic import Field
 from tqdm import tqdm
 
-from nava_instruct.errors import InputError
+from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import read_jsonl, write_json
 from nava_instruct.lm import llamacpp
 from nava_instruct.lm.prompting import prompt_ids, render
@@ -214,5 +214,5 @@ def run(params: Params) -> dict:
             summary["mean_kl"],
         )
     if failed:
-        raise InputError(params.metrics_file, "parity outside tolerance: " + "; ".join(failed))
+        raise RunError(f"parity outside tolerance (details in {params.metrics_file}): " + "; ".join(failed))
     return metrics

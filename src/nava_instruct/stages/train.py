@@ -144,14 +144,14 @@ def check_device(params: Params, profile: numerics.Profile, world: int) -> None:
     """Refuse, in one line, what the numerics profile in force cannot run: nothing is switched silently."""
     cuda = profile.device == "cuda"
     if params.method == "qlora" and not (cuda and profile.precision == "bf16"):
-        raise InputError(
-            "train.method",
+        raise params.field_error(
+            "method",
             f"qlora needs a CUDA GPU and a bf16 profile (bitsandbytes 4-bit), not numerics '{profile.name}'; use lora",
         )
     if params.method == "qlora" and params.distributed == "fsdp" and world > 1:
-        raise InputError("train.distributed", "qlora runs with ddp, not fsdp")
+        raise params.field_error("distributed", "qlora runs with ddp, not fsdp")
     if params.distributed == "fsdp" and world > 1 and not cuda:
-        raise InputError("train.distributed", "fsdp needs CUDA GPUs; use ddp on CPU")
+        raise params.field_error("distributed", "fsdp needs CUDA GPUs; use ddp on CPU")
 
 
 def make_deterministic(seed: int) -> dict:
@@ -213,7 +213,7 @@ def load_model(params: Params, profile: numerics.Profile, trust_remote_code: boo
     try:
         model = get_peft_model(model, config)
     except ValueError as error:
-        raise InputError("train.target_modules", str(error).splitlines()[0]) from None
+        raise params.field_error("target_modules", str(error).splitlines()[0]) from None
     model.peft_config["default"].target_modules = sorted(
         params.target_modules
     )  # PEFT keeps a set: written in hash order
