@@ -11,8 +11,9 @@ import pytest
 from nava_instruct import nava
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
+from nava_instruct.nava.domain import MANIFOLD_NAMES
 from nava_instruct.params import load_section
-from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, example_id
+from nava_instruct.records import FAMILIES, LEVELS, example_id
 from nava_instruct.stages.generate import DEFAULT_MIX, Params, family_counts, run
 
 OUTPUTS = ("examples.jsonl", "dataset_card.json", "dataset_card.png")
@@ -136,7 +137,7 @@ def test_records_have_the_schema_and_unique_content_ids(dataset):
     _, _, rows, _, _ = dataset
     for row in rows:
         assert set(row) == {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"}
-        assert row["family"] in FAMILIES and row["manifold"] in MANIFOLDS and row["level"] in LEVELS
+        assert row["family"] in FAMILIES and row["manifold"] in MANIFOLD_NAMES and row["level"] in LEVELS
         assert row["id"] == example_id(row["instruction"], row["input"], row["output"])
         assert row["spec"]["manifold"]["kind"] == row["manifold"]
     assert len({row["id"] for row in rows}) == len(rows)
@@ -157,7 +158,7 @@ def cost_variant(row) -> str:
 def test_every_family_manifold_level_cost_and_obstacle_count_appears(dataset):
     _, _, rows, _, _ = dataset
     assert {r["family"] for r in rows} == set(FAMILIES)
-    assert {r["manifold"] for r in rows} == set(MANIFOLDS)
+    assert {r["manifold"] for r in rows} == set(MANIFOLD_NAMES)
     assert {r["level"] for r in rows} == set(LEVELS)
     variants = {"geodesic", "weighted", "time_optimal", "time_optimal+acc", "energy_optimal", "energy_optimal+weight"}
     assert {cost_variant(r) for r in rows} == variants
@@ -193,7 +194,7 @@ def test_mix_shares_are_respected(dataset, tmp_path):
 
 def test_manifolds_and_levels_are_not_lopsided(dataset):
     _, _, rows, _, _ = dataset
-    for key, names in (("manifold", MANIFOLDS), ("level", LEVELS)):
+    for key, names in (("manifold", MANIFOLD_NAMES), ("level", LEVELS)):
         counts = Counter(r[key] for r in rows)
         assert min(counts[name] for name in names) >= 0.4 * len(rows) / len(names), counts
 
@@ -428,11 +429,11 @@ def test_explanations_are_diverse_even_with_numbers_masked(explanations, level):
 def test_card_counts_and_lengths_match_the_data(dataset):
     _, _, rows, card, out = dataset
     assert card["total"] == len(rows)
-    for key, names in (("family", FAMILIES), ("manifold", MANIFOLDS), ("level", LEVELS)):
+    for key, names in (("family", FAMILIES), ("manifold", MANIFOLD_NAMES), ("level", LEVELS)):
         counts = Counter(r[key] for r in rows)
         assert card["counts"][key] == {name: counts[name] for name in names}
     pairs = Counter((r["family"], r["manifold"]) for r in rows)
-    assert all(card["counts"]["family_manifold"][f][m] == pairs[(f, m)] for f in FAMILIES for m in MANIFOLDS)
+    assert all(card["counts"]["family_manifold"][f][m] == pairs[(f, m)] for f in FAMILIES for m in MANIFOLD_NAMES)
     assert set(card["output_length"]) == set(FAMILIES)
     for family, stats in card["output_length"].items():
         chars = sorted(len(r["output"]) for r in rows if r["family"] == family)

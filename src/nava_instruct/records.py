@@ -1,4 +1,7 @@
-"""The NAVA-Instruct record: its three public fields, the generator's metadata, and its id."""
+"""The NAVA-Instruct record: its three public fields, the generator's metadata, and its id.
+
+A record's manifold is the kind of its spec's manifold, one of ``nava.domain.MANIFOLD_NAMES``.
+"""
 
 import hashlib
 import json
@@ -6,7 +9,6 @@ import json
 FIELDS = ("instruction", "input", "output")
 METADATA = ("id", "family", "manifold", "level")
 FAMILIES = ("prompt_to_code", "code_to_explanation", "fix", "edit")
-MANIFOLDS = ("R2", "R3", "S1", "S2", "SE2", "SE3")
 LEVELS = ("gcse", "a_level", "undergrad", "phd")
 
 

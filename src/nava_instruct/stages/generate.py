@@ -22,17 +22,18 @@ from tqdm import tqdm
 
 from nava_instruct.fileio import write_json, write_jsonl
 from nava_instruct.layout import GENERATED_EXAMPLES
+from nava_instruct.nava.domain import COST_KINDS, MANIFOLD_NAMES, Problem
 from nava_instruct.params import StageParams
-from nava_instruct.records import FAMILIES, LEVELS, MANIFOLDS, make_record
+from nava_instruct.records import FAMILIES, LEVELS, make_record
 from nava_instruct.synth import card, edits, explain, fixes, prompts, verify
-from nava_instruct.synth.problems import COST_KINDS, sample_problem
+from nava_instruct.synth.problems import sample_problem
 from nava_instruct.synth.render import Style, render
 
 log = logging.getLogger(__name__)
 
-MANIFOLD_WEIGHTS = (0.24, 0.16, 0.14, 0.14, 0.18, 0.14)  # R2 R3 S1 S2 SE2 SE3
+MANIFOLD_WEIGHTS = (0.24, 0.16, 0.14, 0.14, 0.18, 0.14)  # in MANIFOLD_NAMES order: R2 R3 S1 S2 SE2 SE3
 OBSTACLE_COUNT_WEIGHTS = (0.3, 0.3, 0.25, 0.15)  # 0, 1, 2, 3 obstacles
-COST_WEIGHTS = (0.34, 0.24, 0.21, 0.21)  # geodesic weighted time_optimal energy_optimal
+COST_WEIGHTS = (0.34, 0.24, 0.21, 0.21)  # in COST_KINDS order: geodesic weighted time_optimal energy_optimal
 BEGINNER_LEVEL_WEIGHTS = (0.45, 0.4, 0.1, 0.05)  # beginners are mostly GCSE and A-level askers
 MAX_RESAMPLES = 50
 
@@ -84,7 +85,7 @@ def run(params: Params) -> dict:
         "card_png": out / "dataset_card.png",
     }
     write_jsonl(paths["examples"], examples)
-    summary = card.summarise(examples, FAMILIES, MANIFOLDS, LEVELS)
+    summary = card.summarise(examples, FAMILIES, MANIFOLD_NAMES, LEVELS)
     write_json(paths["card_json"], summary)
     card.plot(summary, examples, paths["card_png"])
     log.info("wrote %d examples to %s", len(examples), paths["examples"])
@@ -101,16 +102,16 @@ def family_counts(size: int, mix: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def _problem(rng: random.Random) -> dict:
-    manifold = rng.choices(MANIFOLDS, weights=MANIFOLD_WEIGHTS)[0]
+def _problem(rng: random.Random) -> Problem:
+    manifold = rng.choices(MANIFOLD_NAMES, weights=MANIFOLD_WEIGHTS)[0]
     n_obstacles = rng.choices(range(4), weights=OBSTACLE_COUNT_WEIGHTS)[0]
     return sample_problem(rng, manifold, n_obstacles, rng.choices(COST_KINDS, weights=COST_WEIGHTS)[0])
 
 
-def _plain_style(rng: random.Random, problem: dict, level: str) -> Style:
+def _plain_style(rng: random.Random, problem: Problem, level: str) -> Style:
     """The style of a program that is an input (or an edit's output): mostly uncommented."""
     comments = rng.choices(("none", "sparse", "beginner"), weights=(0.65, 0.25, 0.1))[0]
-    return Style.sample(rng, problem["manifold"]["kind"], comments, level)
+    return Style.sample(rng, problem.manifold, comments, level)
 
 
 def prompt_to_code(rng: random.Random, params: Params) -> dict:
@@ -118,7 +119,7 @@ def prompt_to_code(rng: random.Random, params: Params) -> dict:
     beginner = rng.random() < params.beginner_share
     level = rng.choices(LEVELS, weights=BEGINNER_LEVEL_WEIGHTS)[0] if beginner else rng.choice(LEVELS)
     comments = "beginner" if beginner else rng.choices(("none", "sparse"), weights=(0.75, 0.25))[0]
-    style = Style.sample(rng, problem["manifold"]["kind"], comments, level)
+    style = Style.sample(rng, problem.manifold, comments, level)
     output, spec = verify.canonical(render(problem, style), problem)
     return make_record("prompt_to_code", spec, level, prompts.instruction(rng, problem, level, beginner), "", output)
 

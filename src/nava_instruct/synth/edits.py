@@ -9,13 +9,12 @@ input's style (names, inlining, comments), so only the edited part of the progra
 
 from __future__ import annotations
 
-import copy
 import random
 from dataclasses import replace
 
+from nava_instruct.nava.domain import COST_KINDS, Problem
 from nava_instruct.synth.phrasing import Phraser
 from nava_instruct.synth.problems import (
-    COST_KINDS,
     RADII,
     SPEEDS,
     angle,
@@ -28,84 +27,92 @@ from nava_instruct.synth.problems import (
 from nava_instruct.synth.render import Style
 
 
-def _ref(ph: Phraser, problem: dict, o: dict) -> str:
+def _ref(phraser: Phraser, problem: Problem, obstacle: dict) -> str:
     """The obstacle named by kind and place (its full description if that is ambiguous)."""
-    noun = o["kind"]
-    key = "center" if "center" in o else "min_corner" if "min_corner" in o else "from"
-    if sum(1 for other in problem["obstacles"] if other["kind"] == o["kind"] and other[key] == o[key]) > 1:
-        return ph.the(ph.obstacle(o, problem["manifold"]["kind"]))
-    if "center" in o:
-        return f"the {noun} {ph.centred()} at {ph.coords(o['center'])}"
-    if "min_corner" in o:
-        return f"the {noun} from {ph.coords(o['min_corner'])} to {ph.coords(o['max_corner'])}"
-    return f"the arc from {ph.angle(o['from'])} to {ph.angle(o['to'])}"
+    noun = obstacle["kind"]
+    key = "center" if "center" in obstacle else "min_corner" if "min_corner" in obstacle else "from"
+    if sum(1 for other in problem.obstacles if other["kind"] == noun and other[key] == obstacle[key]) > 1:
+        return phraser.the(phraser.obstacle(obstacle))
+    if "center" in obstacle:
+        return f"the {noun} {phraser.centred()} at {phraser.coords(obstacle['center'])}"
+    if "min_corner" in obstacle:
+        return f"the {noun} from {phraser.coords(obstacle['min_corner'])} to {phraser.coords(obstacle['max_corner'])}"
+    return f"the arc from {phraser.angle(obstacle['from'])} to {phraser.angle(obstacle['to'])}"
 
 
 # Each edit returns (imperative phrase, new problem, new style) or None when it does not apply.
 
 
-def add_obstacle(rng, ph, problem, style):
-    n = len(problem["obstacles"])
-    obstacle = sample_obstacle(rng, problem) if n < 3 else None
+def add_obstacle(rng, phraser, problem, style):
+    count = len(problem.obstacles)
+    obstacle = sample_obstacle(rng, problem) if count < 3 else None
     if obstacle is None:
         return None
-    new = {**problem, "obstacles": [*problem["obstacles"], obstacle]}
-    ids = style.obstacle_ids[:n] + (max(style.obstacle_ids[:n], default=0) + 1,)
-    text = ph.obstacle(obstacle, problem["manifold"]["kind"])
+    new = replace(problem, obstacles=(*problem.obstacles, obstacle))
+    ids = style.obstacle_ids[:count] + (max(style.obstacle_ids[:count], default=0) + 1,)
+    text = phraser.obstacle(obstacle)
     return (
-        ph.pick((f"add {text}", f"put {text} in the way", f"insert {text}", f"also avoid {text}")),
+        phraser.pick((f"add {text}", f"put {text} in the way", f"insert {text}", f"also avoid {text}")),
         new,
         replace(style, obstacle_ids=ids),
     )
 
 
-def remove_obstacle(rng, ph, problem, style):
-    if not problem["obstacles"]:
+def remove_obstacle(rng, phraser, problem, style):
+    if not problem.obstacles:
         return None
-    i = rng.randrange(len(problem["obstacles"]))
-    ref = _ref(ph, problem, problem["obstacles"][i])
-    new = {**problem, "obstacles": [o for j, o in enumerate(problem["obstacles"]) if j != i]}
-    ids = tuple(n for j, n in enumerate(style.obstacle_ids[: len(problem["obstacles"])]) if j != i)
+    index = rng.randrange(len(problem.obstacles))
+    ref = _ref(phraser, problem, problem.obstacles[index])
+    new = replace(problem, obstacles=tuple(obstacle for j, obstacle in enumerate(problem.obstacles) if j != index))
+    ids = tuple(number for j, number in enumerate(style.obstacle_ids[: len(problem.obstacles)]) if j != index)
     return (
-        ph.pick((f"remove {ref}", f"delete {ref}", f"get rid of {ref}", f"drop {ref} from the obstacles")),
+        phraser.pick((f"remove {ref}", f"delete {ref}", f"get rid of {ref}", f"drop {ref} from the obstacles")),
         new,
         replace(style, obstacle_ids=ids),
     )
 
 
-def resize_obstacle(rng, ph, problem, style):
-    sized = [i for i, o in enumerate(problem["obstacles"]) if o["kind"] in ("disc", "ball", "cap")]
+def resize_obstacle(rng, phraser, problem, style):
+    sized = [index for index, obstacle in enumerate(problem.obstacles) if obstacle["kind"] in ("disc", "ball", "cap")]
     if not sized:
         return None
-    i = rng.choice(sized)
-    o = problem["obstacles"][i]
-    ref = _ref(ph, problem, o)
-    new = copy.deepcopy(problem)
-    if o["kind"] == "cap":
-        new["obstacles"][i]["angle"] = angle(rng.choice([k for k in (1, 2, 3, 4) if k != twelfths(o["angle"])]))
-        text = ph.pick(
+    index = rng.choice(sized)
+    obstacle = problem.obstacles[index]
+    ref = _ref(phraser, problem, obstacle)
+    if obstacle["kind"] == "cap":
+        multiple = rng.choice([step for step in (1, 2, 3, 4) if step != twelfths(obstacle["angle"])])
+        resized = {**obstacle, "angle": angle(multiple)}
+        text = phraser.pick(
             (
-                f"change the angle of {ref} to {ph.angle(new['obstacles'][i]['angle'])}",
-                f"make {ref} span an angle of {ph.angle(new['obstacles'][i]['angle'])}",
+                f"change the angle of {ref} to {phraser.angle(resized['angle'])}",
+                f"make {ref} span an angle of {phraser.angle(resized['angle'])}",
             )
         )
     else:
-        new["obstacles"][i]["radius"] = rng.choice([r for r in RADII if r != o["radius"]])
-        r = ph.number(new["obstacles"][i]["radius"])
-        text = ph.pick(
-            (f"change the radius of {ref} to {r}", f"give {ref} a radius of {r}", f"resize {ref} to radius {r}")
+        resized = {**obstacle, "radius": rng.choice([radius for radius in RADII if radius != obstacle["radius"]])}
+        radius = phraser.number(resized["radius"])
+        text = phraser.pick(
+            (
+                f"change the radius of {ref} to {radius}",
+                f"give {ref} a radius of {radius}",
+                f"resize {ref} to radius {radius}",
+            )
         )
-    return (text, new, style) if valid(new) and new["obstacles"][i] not in problem["obstacles"] else None
+    obstacles = list(problem.obstacles)
+    obstacles[index] = resized
+    new = replace(problem, obstacles=tuple(obstacles))
+    return (text, new, style) if valid(new) and resized not in problem.obstacles else None
 
 
-def move_endpoint(rng, ph, problem, style):
+def move_endpoint(rng, phraser, problem, style):
     role = rng.choice(("start", "goal"))
     for _ in range(30):
-        new = {**problem, role: sample_point(rng, problem["manifold"])}
-        if new[role] != problem[role] and valid(new):
-            where = ph.point(problem["manifold"]["kind"], new[role])
+        new = replace(problem, **{role: sample_point(rng, problem.manifold, problem.radius)})
+        moved = getattr(new, role)
+        if moved != getattr(problem, role) and valid(new):
+            where = phraser.point(problem.manifold, moved)
             return (
-                ph.pick(
+                phraser.pick(
                     (
                         f"move the {role} to {where}",
                         f"change the {role} to {where}",
@@ -119,13 +126,13 @@ def move_endpoint(rng, ph, problem, style):
     return None
 
 
-def change_cost(rng, ph, problem, style):
-    kind = rng.choice([k for k in COST_KINDS if k != problem["cost"]["kind"]] + ["weighted"])
+def change_cost(rng, phraser, problem, style):
+    kind = rng.choice([other for other in COST_KINDS if other != problem.cost["kind"]] + ["weighted"])
     cost = sample_cost(rng, kind)
-    if cost == problem["cost"]:
+    if cost == problem.cost:
         return None
     if kind == "geodesic":
-        text = ph.pick(
+        text = phraser.pick(
             (
                 "switch to the geodesic cost",
                 "use the plain geodesic cost instead",
@@ -133,68 +140,79 @@ def change_cost(rng, ph, problem, style):
             )
         )
     elif kind == "time_optimal":
-        acc = "" if cost["max_acceleration"] is None else f" and max acceleration {ph.number(cost['max_acceleration'])}"
-        text = ph.pick(
+        limit = cost["max_acceleration"]
+        acceleration = "" if limit is None else f" and max acceleration {phraser.number(limit)}"
+        text = phraser.pick(
             (
-                f"make it time-optimal with max velocity {ph.number(cost['max_velocity'])}{acc}",
-                f"use {ph.cost(cost)} instead",
+                f"make it time-optimal with max velocity {phraser.number(cost['max_velocity'])}{acceleration}",
+                f"use {phraser.cost(cost)} instead",
             )
         )
     elif kind == "energy_optimal":
-        text = ph.pick(
+        text = phraser.pick(
             (
-                f"make it energy-optimal with energy weight {ph.number(cost['energy_weight'])}",
-                f"switch to {ph.cost(cost)}",
+                f"make it energy-optimal with energy weight {phraser.number(cost['energy_weight'])}",
+                f"switch to {phraser.cost(cost)}",
             )
         )
     else:
-        text = ph.pick((f"replace the cost with {ph.cost(cost)}", f"use {ph.cost(cost)} instead"))
-    return text, {**problem, "cost": cost}, style
+        text = phraser.pick((f"replace the cost with {phraser.cost(cost)}", f"use {phraser.cost(cost)} instead"))
+    return text, replace(problem, cost=cost), style
 
 
-def change_limits(rng, ph, problem, style):
-    cost = problem["cost"]
+def change_limits(rng, phraser, problem, style):
+    cost = problem.cost
     if cost["kind"] != "time_optimal":
         return None
     choice = rng.choice(("velocity", "acceleration"))
     if choice == "velocity":
-        v = rng.choice([s for s in SPEEDS if s != cost["max_velocity"]])
+        velocity = rng.choice([speed for speed in SPEEDS if speed != cost["max_velocity"]])
         new, text = (
-            {**cost, "max_velocity": v},
-            ph.pick((f"set the max velocity to {ph.number(v)}", f"change the velocity limit to {ph.number(v)}")),
+            {**cost, "max_velocity": velocity},
+            phraser.pick(
+                (
+                    f"set the max velocity to {phraser.number(velocity)}",
+                    f"change the velocity limit to {phraser.number(velocity)}",
+                )
+            ),
         )
     elif cost["max_acceleration"] is None:
-        a = rng.choice(SPEEDS)
+        acceleration = rng.choice(SPEEDS)
         new, text = (
-            {**cost, "max_acceleration": a},
-            ph.pick((f"add a max acceleration of {ph.number(a)}", f"limit the acceleration to {ph.number(a)}")),
+            {**cost, "max_acceleration": acceleration},
+            phraser.pick(
+                (
+                    f"add a max acceleration of {phraser.number(acceleration)}",
+                    f"limit the acceleration to {phraser.number(acceleration)}",
+                )
+            ),
         )
     else:
         new, text = (
             {**cost, "max_acceleration": None},
-            ph.pick(("remove the acceleration limit", "drop max_acceleration")),
+            phraser.pick(("remove the acceleration limit", "drop max_acceleration")),
         )
-    return text, {**problem, "cost": new}, style
+    return text, replace(problem, cost=new), style
 
 
-def change_outputs(rng, ph, problem, style):
-    vis = ph.visualise()
+def change_outputs(rng, phraser, problem, style):
+    verb = phraser.visualise()
     options = {
         (True, True): [
-            ((True, False), f"don't {vis} the path; just compute it"),
+            ((True, False), f"don't {verb} the path; just compute it"),
             ((False, False), "only build the field: remove the path computation and the plot"),
         ],
         (True, False): [
-            ((True, True), f"also {vis} the path"),
+            ((True, True), f"also {verb} the path"),
             ((False, False), "don't compute the path; just build the field"),
         ],
         (False, False): [
-            ((True, True), f"compute the optimal path and {vis} it"),
+            ((True, True), f"compute the optimal path and {verb} it"),
             ((True, False), "compute the optimal path too (no plot)"),
         ],
-    }[problem["computed"], problem["visualized"]]
+    }[problem.computed, problem.visualized]
     (computed, visualized), text = rng.choice(options)
-    return text, {**problem, "computed": computed, "visualized": visualized}, style
+    return text, replace(problem, computed=computed, visualized=visualized), style
 
 
 GROUPS = (
@@ -215,19 +233,19 @@ _ONE = (
 _TWO = ("{op1}, and {op2}", "{op1}; also {op2}", "{op1} and then {op2}")
 
 
-def edit(rng: random.Random, problem: dict, style: Style) -> tuple[str, dict, Style]:
+def edit(rng: random.Random, problem: Problem, style: Style) -> tuple[str, Problem, Style]:
     """(instruction, edited problem, style for the edited program)."""
-    ph = Phraser(rng)
+    phraser = Phraser(rng)
     count = 2 if rng.random() < 0.25 else 1
     groups = rng.sample(GROUPS, len(GROUPS))
     phrases = []
     for group in groups:
-        made = rng.choice(group)(rng, ph, problem, style)
+        made = rng.choice(group)(rng, phraser, problem, style)
         if made is None:
             continue
         text, problem, style = made
         phrases.append(text)
         if len(phrases) == count:
             break
-    op = rng.choice(_TWO).format(op1=phrases[0], op2=phrases[1]) if len(phrases) == 2 else phrases[0]
-    return rng.choice(_ONE).format(op=op, Op=op[:1].upper() + op[1:]), problem, style
+    operation = rng.choice(_TWO).format(op1=phrases[0], op2=phrases[1]) if len(phrases) == 2 else phrases[0]
+    return rng.choice(_ONE).format(op=operation, Op=operation[:1].upper() + operation[1:]), problem, style

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 
+from nava_instruct.nava.domain import MANIFOLDS, Problem
 from nava_instruct.synth import explain_banks as banks
 from nava_instruct.synth.phrasing import Phraser, join
 
@@ -22,7 +23,7 @@ def request(rng: random.Random, level: str) -> tuple[str, str | None]:
     return rng.choice(banks.EXPLANATION_REQUESTS[level]) + banks.FOCUS_SUFFIXES[focus], focus
 
 
-def explanation(rng: random.Random, problem: dict, level: str, focus: str | None = None) -> str:
+def explanation(rng: random.Random, problem: Problem, level: str, focus: str | None = None) -> str:
     """An explanation of a program with spec ``problem`` for an audience at ``level``."""
     return _Explainer(rng, problem, level, focus).compose()
 
@@ -35,20 +36,20 @@ def _counted_obstacles(count_text: str, count: int) -> str:
 class _Explainer:
     """One explanation: each method draws the sentences of one part, compose() draws their order and layout."""
 
-    def __init__(self, rng: random.Random, problem: dict, level: str, focus: str | None):
+    def __init__(self, rng: random.Random, problem: Problem, level: str, focus: str | None):
         self.rng, self.problem, self.level, self.focus = rng, problem, level, focus
         self.phraser = Phraser(rng)
         if level == "gcse":
             self.phraser.angle_style = rng.choice(("degrees", "deg"))
         elif level == "phd":
             self.phraser.angle_style = rng.choice(("pi", "π", "rad"))
-        self.kind = problem["manifold"]["kind"]
+        self.kind = problem.manifold
         self.fields = {
-            "start": self.phraser.point(self.kind, problem["start"]),
-            "goal": self.phraser.point(self.kind, problem["goal"]),
+            "start": self.phraser.point(self.kind, problem.start),
+            "goal": self.phraser.point(self.kind, problem.goal),
         }
-        if "radius" in problem["manifold"]:
-            self.fields["radius"] = self.phraser.number(problem["manifold"]["radius"])
+        if problem.radius is not None:
+            self.fields["radius"] = self.phraser.number(problem.radius)
 
     def say(self, variants, **fields) -> str:
         """One of ``variants``, filled with the start, goal and radius and any other ``fields``."""
@@ -61,7 +62,7 @@ class _Explainer:
         return [self.say(banks.ENDPOINT_SENTENCES[self.level])]
 
     def obstacles(self) -> list[str]:
-        described = [self.phraser.obstacle(obstacle, self.kind) for obstacle in self.problem["obstacles"]]
+        described = [self.phraser.obstacle(obstacle) for obstacle in self.problem.obstacles]
         if not described:
             return [self.say(banks.NO_OBSTACLE_SENTENCES[self.level])]
         count = len(described)
@@ -79,12 +80,12 @@ class _Explainer:
         ]
         if self.rng.random() < 0.6:
             sentences.append(self.say(banks.OBSTACLE_REMARKS[self.level]))
-        if self.kind in ("SE2", "SE3") and self.rng.random() < 0.7:
+        if MANIFOLDS[self.kind].is_pose and self.rng.random() < 0.7:
             sentences.append(banks.POSITION_ONLY_REMARK[self.level])
         return sentences
 
     def cost(self) -> list[str]:
-        cost = self.problem["cost"]
+        cost = self.problem.cost
         if cost["kind"] == "geodesic":
             return [self.say(banks.GEODESIC_COST_SENTENCES[self.level])]
         if cost["kind"] == "weighted":
@@ -127,17 +128,17 @@ class _Explainer:
 
     def outcome(self) -> list[str]:
         sentences = [self.say(banks.FIELD_SENTENCES[self.level])]
-        if not self.problem["computed"]:
+        if not self.problem.computed:
             return sentences + [self.say(banks.PATH_NOT_COMPUTED_SENTENCES)]
         sentences.append(self.say(banks.PATH_COMPUTED_SENTENCES[self.level]))
-        if self.problem["visualized"]:
+        if self.problem.visualized:
             sentences.append(self.say(banks.PATH_DRAWN_SENTENCES))
         else:
             sentences.append(self.say(banks.PATH_NOT_DRAWN_SENTENCES))
         return sentences
 
     def summary(self) -> str:
-        count = len(self.problem["obstacles"])
+        count = len(self.problem.obstacles)
         avoidance = (
             self.say(banks.AVOIDANCE_PHRASES, obstacle_count=_counted_obstacles(str(count), count)) if count else ""
         )
@@ -162,7 +163,7 @@ class _Explainer:
         if self.rng.random() < 0.5:
             sections.append([self.say(banks.OPTIONAL_REMARKS[self.level])])
         opener = self.say(banks.OPENING_SENTENCES[self.level])
-        closer = self.summary() if self.problem["computed"] and self.rng.random() < 0.5 else ""
+        closer = self.summary() if self.problem.computed and self.rng.random() < 0.5 else ""
         layout = self.rng.choice(("prose", "paragraphs", "bullets", "numbered"))
         if layout == "prose":
             body = " ".join(sentence for section in sections for sentence in section)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import random
 import re
 
+from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Problem
 from nava_instruct.synth import verify
 from nava_instruct.synth.phrasing import pi_form
-from nava_instruct.synth.problems import WEIGHT_NAMES, position
 from nava_instruct.synth.render import Defect, Style, code_number, render
 
 SYNONYMS = {
@@ -34,6 +34,8 @@ BAD_TYPES = {
     "time_optimal": ("time-optimal", "fastest", "min_time", "time_optimial", "timeoptimal"),
     "energy_optimal": ("energy", "energy-optimal", "minimum_energy", "energy_optimum"),
 }
+OBSTACLE_PARAMS = {param for kind in OBSTACLES.values() for param in kind.params}
+QUOTABLE = ("radius", "to", "angle", "max_velocity")  # the number arguments quoted_number may quote
 
 
 class _Hook(Defect):
@@ -52,16 +54,16 @@ class _Hook(Defect):
 def typo(rng: random.Random, word: str) -> str:
     """A plausible misspelling of ``word`` that is still an identifier and differs from it."""
     for _ in range(20):
-        i = rng.randrange(len(word))
+        at = rng.randrange(len(word))
         kind = rng.choice(("swap", "drop", "double", "vowel"))
-        if kind == "swap" and i + 1 < len(word) and word[i] != word[i + 1]:
-            result = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if kind == "swap" and at + 1 < len(word) and word[at] != word[at + 1]:
+            result = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
         elif kind == "drop" and len(word) > 3:
-            result = word[:i] + word[i + 1 :]
-        elif kind == "double" and word[i].isalpha():
-            result = word[:i] + word[i] + word[i:]
-        elif kind == "vowel" and word[i] in "aeiou":
-            result = word[:i] + rng.choice([v for v in "aeiou" if v != word[i]]) + word[i + 1 :]
+            result = word[:at] + word[at + 1 :]
+        elif kind == "double" and word[at].isalpha():
+            result = word[:at] + word[at] + word[at:]
+        elif kind == "vowel" and word[at] in "aeiou":
+            result = word[:at] + rng.choice([vowel for vowel in "aeiou" if vowel != word[at]]) + word[at + 1 :]
         else:
             continue
         if result != word and result.isidentifier() and not result[0].isdigit() and not result.startswith("_"):
@@ -71,7 +73,7 @@ def typo(rng: random.Random, word: str) -> str:
 
 def _code(value) -> str:
     if isinstance(value, list):
-        return "[" + ", ".join(code_number(x) for x in value) + "]"
+        return "[" + ", ".join(code_number(coordinate) for coordinate in value) + "]"
     return code_number(value)
 
 
@@ -79,19 +81,32 @@ def _angle_code(value: float) -> str:
     return f"{code_number(value)} ({pi_form(value)})"
 
 
-def _roles(problem: dict) -> list[str]:
+def _obstacle_roles(problem: Problem, *params: str) -> list[str]:
+    """The roles of the obstacles in the rendered program: all, or those with one of ``params``."""
+    return [
+        f"obstacle{index}"
+        for index, obstacle in enumerate(problem.obstacles)
+        if not params or any(param in obstacle for param in params)
+    ]
+
+
+def _obstacle(problem: Problem, role: str) -> dict:
+    return problem.obstacles[int(role.removeprefix("obstacle"))]
+
+
+def _roles(problem: Problem) -> list[str]:
     """Roles of the calls in the rendered program that carry named arguments."""
-    roles = ["field"] + [f"obstacle{i}" for i in range(len(problem["obstacles"]))]
-    if problem["manifold"]["kind"] in ("S1", "S2", "R3"):
+    roles = ["field", *_obstacle_roles(problem)]
+    if MANIFOLDS[problem.manifold].has_radius or problem.manifold == "R3":  # radius:, or euclidean_space(dim: 3)
         roles.append("manifold")
-    if problem["cost"]["kind"] != "geodesic":
+    if problem.cost["kind"] != "geodesic":
         roles.append("cost")
     return roles
 
 
-def _what(problem: dict, role: str) -> str:
+def _what(problem: Problem, role: str) -> str:
     if role.startswith("obstacle"):
-        return f"the {problem['obstacles'][int(role[8:])]['kind']}"
+        return f"the {_obstacle(problem, role)['kind']}"
     return {"field": "navigation_field", "manifold": "the manifold", "cost": "the cost"}[role]
 
 
@@ -99,13 +114,9 @@ def _what(problem: dict, role: str) -> str:
 
 
 def misspelled_builtin(rng, problem, style):
-    roles = [
-        r
-        for r in ("field", "path", "visualize")
-        if r == "field" or problem["computed"] and (r == "path" or problem["visualized"])
-    ]
-    roles += [f"obstacle{i}" for i in range(len(problem["obstacles"]))]
-    role = rng.choice(roles)
+    calls = ("field", "path", "visualize")
+    roles = [call for call in calls if call == "field" or problem.computed and (call == "path" or problem.visualized)]
+    role = rng.choice(roles + _obstacle_roles(problem))
     fixed = {}
 
     def change(name, args):
@@ -120,11 +131,11 @@ def misnamed_argument(rng, problem, style):
     fixed = {}
 
     def change(name, args):
-        keys = [i for i, (k, _) in enumerate(args) if k]
-        i = rng.choice(keys)
-        key, value = args[i]
+        named = [index for index, (key, _) in enumerate(args) if key]
+        index = rng.choice(named)
+        key, code = args[index]
         fixed["key"] = key
-        args[i] = (SYNONYMS[key] if key in SYNONYMS and rng.random() < 0.4 else typo(rng, key), value)
+        args[index] = (SYNONYMS[key] if key in SYNONYMS and rng.random() < 0.4 else typo(rng, key), code)
         return name, args
 
     return _Hook(role, change_call=change), lambda: f"The argument is called `{fixed['key']}`."
@@ -137,16 +148,13 @@ def missing_argument(rng, problem, style):
     fixed = {}
 
     def change(name, args):
-        required = {"field": ("manifold", "start", "goal"), "cost": ("max_velocity",)}.get(
-            role, ("center", "radius", "min_corner", "max_corner", "from", "to", "angle")
-        )
+        required = {"field": ("manifold", "start", "goal"), "cost": ("max_velocity",)}.get(role, OBSTACLE_PARAMS)
         if name == "sphere":
             required = ("radius",)
-        keys = [i for i, (k, _) in enumerate(args) if k in required]
-        if not keys:
+        candidates = [index for index, (key, _) in enumerate(args) if key in required]
+        if not candidates:
             return name, args
-        i = rng.choice(keys)
-        fixed["key"], fixed["value"] = args.pop(i)
+        fixed["key"], fixed["value"] = args.pop(rng.choice(candidates))
         return name, args
 
     def hint():
@@ -164,7 +172,7 @@ def missing_argument(rng, problem, style):
 
 def wrong_dimension(rng, problem, style):
     role = rng.choice(("start", "goal"))
-    right = problem[role]
+    right = getattr(problem, role)
 
     def change(value):
         if isinstance(value, float):
@@ -175,27 +183,27 @@ def wrong_dimension(rng, problem, style):
 
 
 def off_sphere(rng, problem, style):
-    if problem["manifold"]["kind"] != "S2":
+    if problem.manifold != "S2":
         return None
     role = rng.choice(("start", "goal"))
-    right = problem[role]
-    i = max(range(3), key=lambda j: abs(right[j]))
+    right = getattr(problem, role)
+    largest = max(range(3), key=lambda axis: abs(right[axis]))
     wrong = list(right)
-    wrong[i] = right[i] * rng.choice((2.0, 0.5, 1.5))
+    wrong[largest] = right[largest] * rng.choice((2.0, 0.5, 1.5))
     return _Hook(role, change_value=lambda value: wrong), lambda: f"The {role} should be {_code(right)}."
 
 
 def nonpositive_radius(rng, problem, style):
-    roles = [f"obstacle{i}" for i, o in enumerate(problem["obstacles"]) if "radius" in o]
-    roles += ["manifold"] if problem["manifold"]["kind"] in ("S1", "S2") else []
+    roles = _obstacle_roles(problem, "radius")
+    roles += ["manifold"] if MANIFOLDS[problem.manifold].has_radius else []
     if not roles:
         return None
     role = rng.choice(roles)
-    right = problem["manifold"]["radius"] if role == "manifold" else problem["obstacles"][int(role[8:])]["radius"]
+    right = problem.radius if role == "manifold" else _obstacle(problem, role)["radius"]
     wrong = rng.choice((f"-{code_number(right)}", "0.0"))
 
     def change(name, args):
-        return name, [(k, wrong if k == "radius" else v) for k, v in args]
+        return name, [(key, wrong if key == "radius" else code) for key, code in args]
 
     return (
         _Hook(role, change_call=change),
@@ -204,73 +212,76 @@ def nonpositive_radius(rng, problem, style):
 
 
 def swapped_corners(rng, problem, style):
-    roles = [f"obstacle{i}" for i, o in enumerate(problem["obstacles"]) if "min_corner" in o]
+    roles = _obstacle_roles(problem, "min_corner")
     if not roles:
         return None
     role = rng.choice(roles)
-    o = problem["obstacles"][int(role[8:])]
+    obstacle = _obstacle(problem, role)
 
     def change(name, args):
-        values = dict(args)
-        return name, [(k, values["max_corner"] if k == "min_corner" else values["min_corner"]) for k, _ in args]
+        codes = dict(args)
+        return name, [(key, codes["max_corner"] if key == "min_corner" else codes["min_corner"]) for key, _ in args]
 
     return (
         _Hook(role, change_call=change),
-        lambda: f"min_corner should be {_code(o['min_corner'])} and max_corner {_code(o['max_corner'])}.",
+        lambda: f"min_corner should be {_code(obstacle['min_corner'])} and max_corner {_code(obstacle['max_corner'])}.",
     )
 
 
 def unknown_cost_type(rng, problem, style):
-    kind = problem["cost"]["kind"]
+    kind = problem.cost["kind"]
     if kind not in BAD_TYPES:
         return None
     wrong = rng.choice(BAD_TYPES[kind])
 
     def change(name, args):
-        return name, [(k, f'"{wrong}"' if k == "type" else v) for k, v in args]
+        return name, [(key, f'"{wrong}"' if key == "type" else code) for key, code in args]
 
     return _Hook("cost", change_call=change), lambda: f'The cost type should be "{kind}".'
 
 
 def negative_weight(rng, problem, style):
-    cost = problem["cost"]
+    cost = problem.cost
     if cost["kind"] != "weighted":
         return None
-    name = rng.choice([w for w in WEIGHT_NAMES if cost[w]])
+    name = rng.choice([weight for weight in WEIGHT_NAMES if cost[weight]])
 
     def change(call_name, args):
-        return call_name, [(k, f"-{v}" if k == name else v) for k, v in args]
+        return call_name, [(key, f"-{code}" if key == name else code) for key, code in args]
 
     return _Hook("cost", change_call=change), lambda: f"{name} should be {code_number(cost[name])}."
 
 
 def bad_cap_angle(rng, problem, style):
-    roles = [f"obstacle{i}" for i, o in enumerate(problem["obstacles"]) if o["kind"] == "cap"]
+    roles = _obstacle_roles(problem, "angle")
     if not roles:
         return None
     role = rng.choice(roles)
-    right = problem["obstacles"][int(role[8:])]["angle"]
+    right = _obstacle(problem, role)["angle"]
     wrong = rng.choice(("0.0", "-0.5", "3.5", "4.0", f"-{code_number(right)}"))
 
     def change(name, args):
-        return name, [(k, wrong if k == "angle" else v) for k, v in args]
+        return name, [(key, wrong if key == "angle" else code) for key, code in args]
 
     return _Hook(role, change_call=change), lambda: f"The cap angle should be {_angle_code(right)}."
 
 
 def inside_obstacle(rng, problem, style):
-    if not problem["obstacles"]:
+    if not problem.obstacles:
         return None
     role = rng.choice(("start", "goal"))
-    o = rng.choice(problem["obstacles"])
-    right, kind = problem[role], problem["manifold"]["kind"]
-    if o["kind"] == "arc":
-        wrong = round((o["from"] + o["to"]) / 2, 4)
-    elif o["kind"] == "cap":
-        wrong = list(o["center"])
-    else:
-        center = o["center"] if "center" in o else [(a + b) / 2 for a, b in zip(o["min_corner"], o["max_corner"])]
-        wrong = center + list(right[len(position(kind, right)) :])
+    obstacle = rng.choice(problem.obstacles)
+    right = getattr(problem, role)
+    if obstacle["kind"] == "arc":
+        wrong = round((obstacle["from"] + obstacle["to"]) / 2, 4)
+    elif obstacle["kind"] == "cap":
+        wrong = list(obstacle["center"])
+    else:  # the obstacle's middle, keeping a pose's angles
+        if "center" in obstacle:
+            center = obstacle["center"]
+        else:
+            center = [(low + high) / 2 for low, high in zip(obstacle["min_corner"], obstacle["max_corner"])]
+        wrong = center + list(right[MANIFOLDS[problem.manifold].position_dims :])
     return _Hook(role, change_value=lambda value: wrong), lambda: f"The {role} should be {_code(right)}."
 
 
@@ -285,31 +296,31 @@ def unknown_name(rng, problem, style):
         return None
 
     def change(name, args):
-        return name, [(k, wrong if k == key else v) for k, v in args]
+        return name, [(arg, wrong if arg == key else code) for arg, code in args]
 
     return _Hook("field", change_call=change), lambda: f"It should use the `{bound[key]}` binding."
 
 
 def positional_arguments(rng, problem, style):
-    roles = [f"obstacle{i}" for i in range(len(problem["obstacles"]))]
+    roles = _obstacle_roles(problem)
     if not roles:
         return None
     role = rng.choice(roles)
     names = {}
 
     def change(name, args):
-        names["keys"] = [k for k, _ in args]
-        return name, [(None, v) for _, v in args]
+        names["keys"] = [key for key, _ in args]
+        return name, [(None, code) for _, code in args]
 
     return (
         _Hook(role, change_call=change),
-        lambda: "Its arguments are " + " and ".join(f"`{k}`" for k in names["keys"]) + ", in that order.",
+        lambda: "Its arguments are " + " and ".join(f"`{key}`" for key in names["keys"]) + ", in that order.",
     )
 
 
 def quoted_number(rng, problem, style):
-    roles = [f"obstacle{i}" for i, o in enumerate(problem["obstacles"]) if o["kind"] in ("disc", "ball", "arc", "cap")]
-    if problem["cost"]["kind"] == "time_optimal":
+    roles = _obstacle_roles(problem, *QUOTABLE)
+    if problem.cost["kind"] == "time_optimal":
         roles.append("cost")
     if not roles:
         return None
@@ -317,9 +328,10 @@ def quoted_number(rng, problem, style):
     fixed = {}
 
     def change(name, args):
-        i = next(i for i, (k, v) in enumerate(args) if k in ("radius", "to", "angle", "max_velocity"))
-        fixed["key"], fixed["value"] = args[i]
-        args[i] = (args[i][0], f'"{args[i][1]}"')
+        index = next(index for index, (key, _) in enumerate(args) if key in QUOTABLE)
+        key, code = args[index]
+        fixed["key"], fixed["value"] = key, code
+        args[index] = (key, f'"{code}"')
         return name, args
 
     return _Hook(role, change_call=change), lambda: f"{fixed['key']} must be the number {fixed['value']}, not a string."
@@ -358,7 +370,7 @@ _INTRO = {
 }
 
 
-def break_program(rng: random.Random, problem: dict, style: Style, level: str) -> tuple[str, str, str]:
+def break_program(rng: random.Random, problem: Problem, style: Style, level: str) -> tuple[str, str, str]:
     """(breaker name, instruction, broken canonical-looking source) for ``problem`` in ``style``."""
     for _ in range(50):
         breaker = rng.choice(BREAKERS)
@@ -372,11 +384,12 @@ def break_program(rng: random.Random, problem: dict, style: Style, level: str) -
             continue
         text, errors = verify.broken(source)
         named = re.search(r"`(\w+)`", hint_text)
-        suggested = named and any(f"did you mean '{named.group(1)}'" in d.message for d in errors)
+        suggested = named and any(f"did you mean '{named.group(1)}'" in error.message for error in errors)
         if suggested and rng.random() < 0.5:
             hint_text = ""  # the checker's suggestion already names the fix
         shown = "\n".join(
-            str(d) if rng.random() < 0.5 else f"line {d.line}, column {d.col}: {d.message}" for d in errors
+            str(error) if rng.random() < 0.5 else f"line {error.line}, column {error.col}: {error.message}"
+            for error in errors
         )
         ask = rng.choice(_ASK).format(diags=shown, hint=f"{hint_text} " if hint_text else "").strip()
         return breaker.__name__, rng.choice(_INTRO[level]) + ask, text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
+from nava_instruct.nava.domain import MANIFOLDS, WEIGHT_NAMES, Point
 from nava_instruct.synth.problems import twelfths
 
 
@@ -57,10 +58,10 @@ class Phraser:
         return "visualise" if self.british else "visualize"
 
     # -- numbers, angles, points --------------------------------------------------------------
-    def number(self, x: float) -> str:
-        if x == int(x):
-            return f"{int(x)}.0" if self.trailing_zero else str(int(x))
-        return f"{x:.6f}".rstrip("0").rstrip(".")
+    def number(self, value: float) -> str:
+        if value == int(value):
+            return f"{int(value)}.0" if self.trailing_zero else str(int(value))
+        return f"{value:.6f}".rstrip("0").rstrip(".")
 
     def angle(self, value: float, style: str | None = None) -> str:
         style = style or (self.angle_style if self.rng.random() < 0.85 else self.pick(("pi", "degrees", "rad")))
@@ -75,56 +76,56 @@ class Phraser:
         return f"{value:.4f}".rstrip("0").rstrip(".") + self.pick((" rad", " radians"))
 
     def coords(self, values: list[float], names: str = "xyz") -> str:
-        parts = [self.number(v) for v in values]
+        parts = [self.number(value) for value in values]
         if self.point_style == "tight":
             return f"({','.join(parts)})"
         if self.point_style == "bracket":
             return f"[{', '.join(parts)}]"
         if self.point_style == "named":
-            return "(" + ", ".join(f"{n}={p}" for n, p in zip(names, parts)) + ")"
+            return "(" + ", ".join(f"{name}={part}" for name, part in zip(names, parts)) + ")"
         return f"({', '.join(parts)})"
 
-    def point(self, manifold: str, p) -> str:
+    def point(self, manifold: str, point: Point) -> str:
         """A start, goal or centre, written for its manifold."""
         if manifold == "S1":
-            return self.pick(("angle ", "angle ", "θ = ", "")) + self.angle(p)
+            return self.pick(("angle ", "angle ", "θ = ", "")) + self.angle(point)
         if manifold == "SE2":
-            return self._pose2(p)
+            return self._pose2(point)
         if manifold == "SE3":
-            return self._pose3(p)
-        if manifold in ("R2", "R3") and self.origin_word and not any(p):
+            return self._pose3(point)
+        if self.origin_word and not any(point):  # never true on the sphere, so only in R^n
             return "the origin"
-        if manifold == "S2" and self.rng.random() < 0.5 and p[0] == p[1] == 0:
-            pole = "north" if p[2] > 0 else "south"
-            return f"the {pole} pole {self.coords(p)}"
-        return self.coords(p)
+        if manifold == "S2" and self.rng.random() < 0.5 and point[0] == point[1] == 0:
+            pole = "north" if point[2] > 0 else "south"
+            return f"the {pole} pole {self.coords(point)}"
+        return self.coords(point)
 
-    def _pose2(self, p) -> str:
-        (x, y), theta = (self.number(v) for v in p[:2]), self.angle(p[2])
+    def _pose2(self, pose: list[float]) -> str:
+        (x, y), theta = (self.number(value) for value in pose[:2]), self.angle(pose[2])
         form = self.pick(("tuple", "named", "heading", "facing"))
         if form == "tuple":
             return f"({x}, {y}, {theta})"
         if form == "named":
             return f"(x={x}, y={y}, θ={theta})"
         if form == "heading":
-            return f"position {self.coords(p[:2])} with heading {theta}"
-        return f"{self.coords(p[:2])} facing {theta}"
+            return f"position {self.coords(pose[:2])} with heading {theta}"
+        return f"{self.coords(pose[:2])} facing {theta}"
 
-    def _pose3(self, p) -> str:
-        angles = [self.angle(v) for v in p[3:]]
+    def _pose3(self, pose: list[float]) -> str:
+        angles = [self.angle(value) for value in pose[3:]]
         form = self.pick(("tuple", "named", "split"))
         if form == "tuple":
-            return "(" + ", ".join([self.number(v) for v in p[:3]] + angles) + ")"
+            return "(" + ", ".join([self.number(value) for value in pose[:3]] + angles) + ")"
         if form == "named":
-            values = [self.number(v) for v in p[:3]] + angles
-            return "(" + ", ".join(f"{n}={v}" for n, v in zip(("x", "y", "z", "roll", "pitch", "yaw"), values)) + ")"
-        return f"position {self.coords(p[:3])} with roll {angles[0]}, pitch {angles[1]} and yaw {angles[2]}"
+            values = [self.number(value) for value in pose[:3]] + angles
+            names = ("x", "y", "z", "roll", "pitch", "yaw")
+            return "(" + ", ".join(f"{name}={value}" for name, value in zip(names, values)) + ")"
+        return f"position {self.coords(pose[:3])} with roll {angles[0]}, pitch {angles[1]} and yaw {angles[2]}"
 
     # -- manifolds ----------------------------------------------------------------------------
-    def manifold(self, spec: dict, level: str = "undergrad") -> str:
-        kind = spec["kind"]
-        if kind in ("S1", "S2"):
-            return self._round_manifold(kind, self.number(spec["radius"]), spec["radius"] == 1.0, level)
+    def manifold(self, name: str, radius: float | None, level: str = "undergrad") -> str:
+        if MANIFOLDS[name].has_radius:
+            return self._round_manifold(name, self.number(radius), radius == 1.0, level)
         names = {
             "R2": [
                 "R^2",
@@ -158,47 +159,47 @@ class Phraser:
                 "full 3D poses (position plus roll, pitch and yaw)",
                 "SE(3) (3D positions and orientations)",
             ],
-        }[kind]
-        if level == "phd" and kind in ("SE2", "SE3"):
-            names.append(f"the Lie group {kind[:2]}({kind[2]})")
+        }[name]
+        if level == "phd" and MANIFOLDS[name].is_pose:
+            names.append(f"the Lie group {MANIFOLDS[name].notation}")
         if level == "gcse":
             names += {
                 "R2": ["a flat sheet (the plane R^2)"],
                 "R3": ["normal 3D space (R^3)"],
                 "SE2": ["the plane, where the robot also has a facing direction (SE(2))"],
                 "SE3": ["3D space where the robot can also tilt and turn (SE(3))"],
-            }[kind]
+            }[name]
         return self.pick(names)
 
-    def _round_manifold(self, kind: str, r: str, unit: bool, level: str) -> str:
-        if kind == "S1":
+    def _round_manifold(self, name: str, radius: str, unit: bool, level: str) -> str:
+        if name == "S1":
             names = [
-                f"the circle S^1 of radius {r}",
-                f"a circle of radius {r}",
-                f"S^1 with radius {r}",
-                f"a circle (S^1) with radius {r}",
+                f"the circle S^1 of radius {radius}",
+                f"a circle of radius {radius}",
+                f"S^1 with radius {radius}",
+                f"a circle (S^1) with radius {radius}",
             ]
             if unit:
                 names += ["the unit circle", "the unit circle S^1"]
         else:
             names = [
-                f"the sphere S^2 of radius {r}",
-                f"a sphere of radius {r}",
-                f"S^2 with radius {r}",
-                f"the surface of a sphere with radius {r}",
+                f"the sphere S^2 of radius {radius}",
+                f"a sphere of radius {radius}",
+                f"S^2 with radius {radius}",
+                f"the surface of a sphere with radius {radius}",
             ]
             if unit:
                 names += ["the unit sphere", "the unit sphere S^2"]
         if level == "phd":
-            names.append(f"the round {kind} of radius {r}")
+            names.append(f"the round {name} of radius {radius}")
         return self.pick(names)
 
     # -- obstacles ----------------------------------------------------------------------------
-    def obstacle(self, o: dict, manifold: str) -> str:
+    def obstacle(self, obstacle: dict) -> str:
         """A noun phrase with an article that states every parameter of the obstacle."""
-        kind, at = o["kind"], self.centred()
-        if kind in ("disc", "ball"):
-            c, r = self.coords(o["center"]), self.number(o["radius"])
+        kind, at = obstacle["kind"], self.centred()
+        if "radius" in obstacle:  # a disc or a ball
+            center, radius = self.coords(obstacle["center"]), self.number(obstacle["radius"])
             shape = self.pick(
                 ("disc", "circular obstacle", "disc obstacle", "round obstacle")
                 if kind == "disc"
@@ -206,46 +207,46 @@ class Phraser:
             )
             return self.pick(
                 (
-                    f"a {shape} {at} at {c} with radius {r}",
-                    f"a {shape} of radius {r} at {c}",
-                    f"a {shape} at {c}, radius {r}",
-                    f"a {shape} with centre {c} and radius {r}",
+                    f"a {shape} {at} at {center} with radius {radius}",
+                    f"a {shape} of radius {radius} at {center}",
+                    f"a {shape} at {center}, radius {radius}",
+                    f"a {shape} with centre {center} and radius {radius}",
                 )
             )
-        if kind in ("rectangle", "box"):
-            lo, hi = self.coords(o["min_corner"]), self.coords(o["max_corner"])
+        if "min_corner" in obstacle:  # a rectangle or a box
+            low, high = self.coords(obstacle["min_corner"]), self.coords(obstacle["max_corner"])
             shape = self.pick(
                 ("rectangle", "rectangular obstacle", "axis-aligned rectangle")
                 if kind == "rectangle"
                 else ("box", "box obstacle", "axis-aligned box")
             )
             corner = ("lower-left", "upper-right") if kind == "rectangle" else ("minimum", "maximum")
-            a = self.article(shape)
+            article = self.article(shape)
             return self.pick(
                 (
-                    f"{a} {shape} from {lo} to {hi}",
-                    f"{a} {shape} with min corner {lo} and max corner {hi}",
-                    f"{a} {shape} with {corner[0]} corner {lo} and {corner[1]} corner {hi}",
-                    f"{a} {shape} spanning {lo} to {hi}",
+                    f"{article} {shape} from {low} to {high}",
+                    f"{article} {shape} with min corner {low} and max corner {high}",
+                    f"{article} {shape} with {corner[0]} corner {low} and {corner[1]} corner {high}",
+                    f"{article} {shape} spanning {low} to {high}",
                 )
             )
         if kind == "arc":
-            a, b = self.angle(o["from"]), self.angle(o["to"])
+            start, end = self.angle(obstacle["from"]), self.angle(obstacle["to"])
             return self.pick(
                 (
-                    f"a forbidden arc from {a} to {b} (counter-clockwise)",
-                    f"an arc obstacle covering the angles from {a} counter-clockwise to {b}",
-                    f"a blocked arc running counter-clockwise from {a} to {b}",
-                    f"an arc obstacle from {a} to {b}, swept anticlockwise",
+                    f"a forbidden arc from {start} to {end} (counter-clockwise)",
+                    f"an arc obstacle covering the angles from {start} counter-clockwise to {end}",
+                    f"a blocked arc running counter-clockwise from {start} to {end}",
+                    f"an arc obstacle from {start} to {end}, swept anticlockwise",
                 )
             )
-        c, a = self.coords(o["center"]), self.angle(o["angle"])
+        center, angle = self.coords(obstacle["center"]), self.angle(obstacle["angle"])
         return self.pick(
             (
-                f"a cap {at} at {c} with angular radius {a}",
-                f"a spherical cap around {c} with angle {a}",
-                f"a cap obstacle at {c} of angle {a}",
-                f"a polar-cap-shaped obstacle {at} on {c}, opening angle {a}",
+                f"a cap {at} at {center} with angular radius {angle}",
+                f"a spherical cap around {center} with angle {angle}",
+                f"a cap obstacle at {center} of angle {angle}",
+                f"a polar-cap-shaped obstacle {at} on {center}, opening angle {angle}",
             )
         )
 
@@ -265,7 +266,7 @@ class Phraser:
         """``length weight 1``, ... for the non-zero weights, in a random naming style."""
         style = self.pick(("words", "code", "equals"))
         parts = []
-        for name in ("length_weight", "curvature_weight", "jerk_weight", "energy_weight"):
+        for name in WEIGHT_NAMES:
             if cost[name]:
                 value = self.number(cost[name])
                 label = name.replace("_", " ") if style == "words" else name
@@ -291,51 +292,55 @@ class Phraser:
             )
             return f"{head} {join(self.weights(cost))}"
         if kind == "time_optimal":
-            v = self.number(cost["max_velocity"])
+            velocity = self.number(cost["max_velocity"])
             text = self.pick(
                 (
-                    f"a time-optimal cost with max velocity {v}",
-                    f"a time-optimal cost (max_velocity {v}",
-                    f"the time_optimal cost with a maximum velocity of {v}",
-                    f"a minimum-time cost with velocity limit {v}",
+                    f"a time-optimal cost with max velocity {velocity}",
+                    f"a time-optimal cost (max_velocity {velocity}",
+                    f"the time_optimal cost with a maximum velocity of {velocity}",
+                    f"a minimum-time cost with velocity limit {velocity}",
                 )
             )
             if cost["max_acceleration"] is not None:
-                a = self.number(cost["max_acceleration"])
+                acceleration = self.number(cost["max_acceleration"])
                 text += self.pick(
-                    (f" and max acceleration {a}", f" and a maximum acceleration of {a}", f", max_acceleration {a}")
+                    (
+                        f" and max acceleration {acceleration}",
+                        f" and a maximum acceleration of {acceleration}",
+                        f", max_acceleration {acceleration}",
+                    )
                 )
             return text + (")" if "(max_velocity" in text else "")
-        w = self.number(cost["energy_weight"])
+        weight = self.number(cost["energy_weight"])
         return self.pick(
             (
-                f"an energy-optimal cost with energy weight {w}",
-                f"the energy_optimal cost (energy_weight {w})",
-                f"a minimum-energy cost with energy weight {w}",
-                f"an energy-optimal cost weighted {w}",
+                f"an energy-optimal cost with energy weight {weight}",
+                f"the energy_optimal cost (energy_weight {weight})",
+                f"a minimum-energy cost with energy weight {weight}",
+                f"an energy-optimal cost weighted {weight}",
             )
         )
 
     def outputs(self, computed: bool, visualized: bool) -> str:
         """An imperative clause saying whether to compute and visualise the path."""
-        vis = self.visualise()
+        verb = self.visualise()
         if computed and visualized:
             return self.pick(
                 (
-                    f"compute the optimal path and {vis} it",
-                    f"find the optimal path and {vis} it with the field",
+                    f"compute the optimal path and {verb} it",
+                    f"find the optimal path and {verb} it with the field",
                     "compute the path and plot it",
-                    f"compute the optimal path, then {vis} the path and the field",
+                    f"compute the optimal path, then {verb} the path and the field",
                     "solve for the path and show it",
                 )
             )
         if computed:
             return self.pick(
                 (
-                    f"compute the optimal path but do not {vis} it",
-                    f"compute the optimal path (no {vis[:-1]}ation needed)",
+                    f"compute the optimal path but do not {verb} it",
+                    f"compute the optimal path (no {verb[:-1]}ation needed)",
                     "just compute the path, without plotting it",
-                    f"find the optimal path; skip the {vis[:-1]}ation",
+                    f"find the optimal path; skip the {verb[:-1]}ation",
                 )
             )
         return self.pick(

@@ -1,4 +1,4 @@
-"""Random navigation problems with "nice" numbers, as PROBLEM dicts of the toolkit contract.
+"""Random navigation problems with "nice" numbers, as typed :class:`Problem`s.
 
 Coordinates are multiples of 0.5, radii, weights and speeds come from short lists of exact
 decimals, angles are multiples of pi/12 (stored with seven decimals, as the code writes them),
@@ -11,22 +11,15 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from functools import lru_cache
 from itertools import permutations, product
 
-OBSTACLE_KINDS = {
-    "R2": ("disc", "rectangle"),
-    "SE2": ("disc", "rectangle"),
-    "R3": ("ball", "box"),
-    "SE3": ("ball", "box"),
-    "S1": ("arc",),
-    "S2": ("cap",),
-}
-COST_KINDS = ("geodesic", "weighted", "time_optimal", "energy_optimal")
-WEIGHT_NAMES = ("length_weight", "curvature_weight", "jerk_weight", "energy_weight")
+from nava_instruct.nava.domain import MANIFOLDS, WEIGHT_NAMES, Point, Problem
+
 RADII = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 HALF_SIZES = (0.5, 1.0, 1.5)
-WEIGHTS = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
+WEIGHT_VALUES = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
 SPEEDS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 CIRCLE_RADII = (1.0, 1.0, 0.5, 1.5, 2.0, 3.0)
 SPHERE_RADII = (1.0, 1.0, 2.0, 3.0, 5.0)
@@ -45,29 +38,24 @@ def angle(twelfths: int) -> float:
 
 def twelfths(value: float) -> int:
     """Invert :func:`angle`; every angle this module draws is a multiple of pi/12."""
-    k = round(value * 12 / math.pi)
-    if abs(angle(k) - value) > 1e-6:
+    multiple = round(value * 12 / math.pi)
+    if abs(angle(multiple) - value) > 1e-6:
         raise ValueError(f"{value} is not a multiple of pi/12")
-    return k
+    return multiple
 
 
 @lru_cache(maxsize=None)
 def sphere_points(radius: float) -> tuple[tuple[float, float, float], ...]:
     """Points of the sphere of ``radius`` whose coordinates have at most two decimals."""
     points = set()
-    for *abc, d in _QUADRUPLES:
-        for a, b, c in set(permutations(abc)):
-            coords = [radius * v / d for v in (a, b, c)]
+    for *direction, length in _QUADRUPLES:
+        for ordered in set(permutations(direction)):
+            coords = [radius * value / length for value in ordered]
             if any(abs(x * 100 - round(x * 100)) > 1e-9 for x in coords):
                 continue
             for signs in product((1, -1), repeat=3):
-                points.add(tuple(round(s * x, 2) + 0.0 for s, x in zip(signs, coords)))
+                points.add(tuple(round(sign * x, 2) + 0.0 for sign, x in zip(signs, coords)))
     return tuple(sorted(points))
-
-
-def position(manifold: str, point) -> list[float]:
-    """The position part of a point of a Euclidean manifold or a pose."""
-    return list(point[:2]) if manifold == "SE2" else list(point[:3]) if manifold == "SE3" else list(point)
 
 
 def _coord(rng: random.Random, low: int, high: int) -> float:
@@ -77,81 +65,79 @@ def _coord(rng: random.Random, low: int, high: int) -> float:
     return rng.randint(2 * low, 2 * high) / 2
 
 
-def _sphere_angle(p, q) -> float:
-    dot = sum(a * b for a, b in zip(p, q)) / (math.dist(p, (0, 0, 0)) * math.dist(q, (0, 0, 0)))
+def _sphere_angle(first, second) -> float:
+    dot = sum(x * y for x, y in zip(first, second)) / (math.dist(first, (0, 0, 0)) * math.dist(second, (0, 0, 0)))
     return math.acos(max(-1.0, min(1.0, dot)))
 
 
 def _arc_steps(arc: dict) -> set[int]:
     """The multiples of pi/12 (mod 24) covered by an arc, ends included."""
     start, end = twelfths(arc["from"]), twelfths(arc["to"])
-    return {k % 24 for k in range(start, end + 1)}
+    return {step % 24 for step in range(start, end + 1)}
 
 
-def inside(problem: dict, obstacle: dict, point) -> bool:
-    """Whether ``point`` lies inside ``obstacle`` or too close to it (with the generator's margin)."""
-    kind, manifold = obstacle["kind"], problem["manifold"]["kind"]
-    if kind in ("disc", "ball"):
-        return math.dist(position(manifold, point), obstacle["center"]) < obstacle["radius"] + MARGIN
-    if kind in ("rectangle", "box"):
-        pos = position(manifold, point)
+def too_close(manifold: str, obstacle: dict, point: Point) -> bool:
+    """Whether ``point`` lies inside ``obstacle`` or within the generator's margin of it."""
+    if "radius" in obstacle:  # a disc or a ball
+        return math.dist(MANIFOLDS[manifold].position(point), obstacle["center"]) < obstacle["radius"] + MARGIN
+    if "min_corner" in obstacle:  # a rectangle or a box
+        position = MANIFOLDS[manifold].position(point)
         return all(
-            lo - MARGIN < x < hi + MARGIN for x, lo, hi in zip(pos, obstacle["min_corner"], obstacle["max_corner"])
+            low - MARGIN < x < high + MARGIN
+            for x, low, high in zip(position, obstacle["min_corner"], obstacle["max_corner"])
         )
-    if kind == "arc":
+    if obstacle["kind"] == "arc":
         return twelfths(point) % 24 in _arc_steps(obstacle)
     return _sphere_angle(point, obstacle["center"]) < obstacle["angle"] + CAP_MARGIN
 
 
-def is_free(problem: dict, point, obstacles: list[dict] | None = None) -> bool:
-    return not any(inside(problem, o, point) for o in (problem["obstacles"] if obstacles is None else obstacles))
+def is_free(problem: Problem, point: Point) -> bool:
+    return not any(too_close(problem.manifold, obstacle, point) for obstacle in problem.obstacles)
 
 
 def _circle_passable(start: float, goal: float, arcs: list[dict]) -> bool:
     """On S^1, whether one of the two ways from start to goal crosses no arc."""
-    s, g = twelfths(start) % 24, twelfths(goal) % 24
+    start_step, goal_step = twelfths(start) % 24, twelfths(goal) % 24
     blocked = set().union(*(_arc_steps(arc) for arc in arcs))
-    ccw = {(s + i) % 24 for i in range((g - s) % 24 + 1)}
-    cw = {(g + i) % 24 for i in range((s - g) % 24 + 1)}
-    return not (ccw & blocked) or not (cw & blocked)
+    counter_clockwise = {(start_step + step) % 24 for step in range((goal_step - start_step) % 24 + 1)}
+    clockwise = {(goal_step + step) % 24 for step in range((start_step - goal_step) % 24 + 1)}
+    return not (counter_clockwise & blocked) or not (clockwise & blocked)
 
 
-def sample_manifold(rng: random.Random, kind: str) -> dict:
-    if kind == "S1":
-        return {"kind": "S1", "radius": rng.choice(CIRCLE_RADII)}
-    if kind == "S2":
-        return {"kind": "S2", "radius": rng.choice(SPHERE_RADII)}
-    return {"kind": kind}
+def sample_radius(rng: random.Random, manifold: str) -> float | None:
+    """The radius of a circle or a sphere; None for a manifold without one."""
+    if manifold == "S1":
+        return rng.choice(CIRCLE_RADII)
+    if manifold == "S2":
+        return rng.choice(SPHERE_RADII)
+    return None
 
 
-def sample_point(rng: random.Random, manifold: dict):
+def sample_point(rng: random.Random, manifold: str, radius: float | None) -> Point:
     """A point of the manifold: a position, a pose, an angle or a point of the sphere."""
-    kind = manifold["kind"]
-    if kind == "S1":
+    if manifold == "S1":
         return angle(rng.randint(-6, 23))
-    if kind == "S2":
-        return list(rng.choice(sphere_points(manifold["radius"])))
-    dims = 2 if kind in ("R2", "SE2") else 3
-    point = [_coord(rng, -4, 10) for _ in range(dims)]
-    if kind == "SE2":
+    if manifold == "S2":
+        return list(rng.choice(sphere_points(radius)))
+    point = [_coord(rng, -4, 10) for _ in range(MANIFOLDS[manifold].position_dims)]
+    if manifold == "SE2":
         point.append(angle(rng.randint(-11, 12)))
-    elif kind == "SE3":
+    elif manifold == "SE3":
         point += [angle(rng.randint(-6, 6)), angle(rng.randint(-5, 5)), angle(rng.randint(-11, 12))]
     return point
 
 
-def far_enough(manifold: dict, start, goal) -> bool:
+def far_enough(manifold: str, start: Point, goal: Point) -> bool:
     """Start and goal are clearly apart (and not antipodal on S^2)."""
-    kind = manifold["kind"]
-    if kind == "S1":
+    if manifold == "S1":
         return twelfths(start) % 24 != twelfths(goal) % 24
-    if kind == "S2":
+    if manifold == "S2":
         return 0.5 < _sphere_angle(start, goal) < math.pi - 0.3
-    return math.dist(position(kind, start), position(kind, goal)) >= 3.0
+    space = MANIFOLDS[manifold]
+    return math.dist(space.position(start), space.position(goal)) >= 3.0
 
 
-def _draw_obstacle(rng: random.Random, problem: dict, kind: str) -> dict:
-    manifold = problem["manifold"]
+def _draw_obstacle(rng: random.Random, problem: Problem, kind: str) -> dict:
     if kind == "arc":
         span = rng.choice((2, 3, 4, 6))
         first = rng.randint(0, 23 - span)
@@ -159,48 +145,47 @@ def _draw_obstacle(rng: random.Random, problem: dict, kind: str) -> dict:
     if kind == "cap":
         return {
             "kind": "cap",
-            "center": list(rng.choice(sphere_points(manifold["radius"]))),
+            "center": list(rng.choice(sphere_points(problem.radius))),
             "angle": angle(rng.randint(1, 4)),
         }
-    a, b = position(manifold["kind"], problem["start"]), position(manifold["kind"], problem["goal"])
-    t = rng.uniform(0.25, 0.75)
-    center = [round(2 * (x + t * (y - x) + rng.uniform(-1.5, 1.5))) / 2 + 0.0 for x, y in zip(a, b)]
+    space = MANIFOLDS[problem.manifold]
+    start, goal = space.position(problem.start), space.position(problem.goal)
+    along = rng.uniform(0.25, 0.75)
+    center = [round(2 * (x + along * (y - x) + rng.uniform(-1.5, 1.5))) / 2 + 0.0 for x, y in zip(start, goal)]
     if kind in ("disc", "ball"):
         return {"kind": kind, "center": center, "radius": rng.choice(RADII)}
     half = [rng.choice(HALF_SIZES) for _ in center]
     return {
         "kind": kind,
-        "min_corner": [c - h for c, h in zip(center, half)],
-        "max_corner": [c + h for c, h in zip(center, half)],
+        "min_corner": [middle - size for middle, size in zip(center, half)],
+        "max_corner": [middle + size for middle, size in zip(center, half)],
     }
 
 
-def sample_obstacle(rng: random.Random, problem: dict, kind: str | None = None) -> dict | None:
+def sample_obstacle(rng: random.Random, problem: Problem) -> dict | None:
     """A new obstacle for ``problem`` that keeps start and goal free, or None if none was found."""
-    kinds = OBSTACLE_KINDS[problem["manifold"]["kind"]]
+    kinds = MANIFOLDS[problem.manifold].obstacles
     for _ in range(TRIES):
-        obstacle = _draw_obstacle(rng, problem, kind or rng.choice(kinds))
-        if obstacle in problem["obstacles"] or any(
-            inside(problem, obstacle, p) for p in (problem["start"], problem["goal"])
+        obstacle = _draw_obstacle(rng, problem, rng.choice(kinds))
+        if obstacle in problem.obstacles or any(
+            too_close(problem.manifold, obstacle, point) for point in (problem.start, problem.goal)
         ):
             continue
         if obstacle["kind"] == "arc":
             steps = _arc_steps(obstacle)
-            near = {(k + d) % 24 for arc in problem["obstacles"] for k in _arc_steps(arc) for d in (-1, 0, 1)}
-            if steps & near or not _circle_passable(
-                problem["start"], problem["goal"], [*problem["obstacles"], obstacle]
-            ):
+            near = {(step + side) % 24 for arc in problem.obstacles for step in _arc_steps(arc) for side in (-1, 0, 1)}
+            if steps & near or not _circle_passable(problem.start, problem.goal, [*problem.obstacles, obstacle]):
                 continue
         return obstacle
     return None
 
 
-def valid(problem: dict) -> bool:
+def valid(problem: Problem) -> bool:
     """Start and goal apart and free, and (on S^1) a way round the arcs: what every problem keeps."""
-    start, goal, obstacles = problem["start"], problem["goal"], problem["obstacles"]
-    if not far_enough(problem["manifold"], start, goal) or not (is_free(problem, start) and is_free(problem, goal)):
+    start, goal = problem.start, problem.goal
+    if not far_enough(problem.manifold, start, goal) or not (is_free(problem, start) and is_free(problem, goal)):
         return False
-    return problem["manifold"]["kind"] != "S1" or _circle_passable(start, goal, obstacles)
+    return problem.manifold != "S1" or _circle_passable(start, goal, list(problem.obstacles))
 
 
 def sample_cost(rng: random.Random, kind: str) -> dict:
@@ -208,7 +193,10 @@ def sample_cost(rng: random.Random, kind: str) -> dict:
         return {"kind": "geodesic"}
     if kind == "weighted":
         chosen = rng.sample(WEIGHT_NAMES, rng.choice((1, 2, 2, 3, 3, 4)))
-        return {"kind": "weighted", **{name: rng.choice(WEIGHTS) if name in chosen else 0.0 for name in WEIGHT_NAMES}}
+        return {
+            "kind": "weighted",
+            **{name: rng.choice(WEIGHT_VALUES) if name in chosen else 0.0 for name in WEIGHT_NAMES},
+        }
     if kind == "time_optimal":
         return {
             "kind": "time_optimal",
@@ -217,7 +205,7 @@ def sample_cost(rng: random.Random, kind: str) -> dict:
         }
     return {
         "kind": "energy_optimal",
-        "energy_weight": 1.0 if rng.random() < 0.5 else rng.choice([w for w in WEIGHTS if w != 1.0]),
+        "energy_weight": 1.0 if rng.random() < 0.5 else rng.choice([value for value in WEIGHT_VALUES if value != 1.0]),
     }
 
 
@@ -227,30 +215,33 @@ def sample_outputs(rng: random.Random) -> tuple[bool, bool]:
     return (True, True) if roll < 0.78 else (True, False) if roll < 0.92 else (False, False)
 
 
-def sample_problem(rng: random.Random, manifold: str, n_obstacles: int, cost_kind: str) -> dict:
+def sample_problem(rng: random.Random, manifold: str, n_obstacles: int, cost_kind: str) -> Problem:
     """A random problem on ``manifold`` with exactly ``n_obstacles`` obstacles and that cost kind."""
+    space = MANIFOLDS[manifold]
     for _ in range(TRIES):
-        space = sample_manifold(rng, manifold)
-        start, goal = sample_point(rng, space), sample_point(rng, space)
-        if manifold in ("R2", "R3", "SE2", "SE3") and rng.random() < 0.15:  # start at the origin, as people often do
-            start = [0.0] * len(position(manifold, start)) + start[len(position(manifold, start)) :]
-        if not far_enough(space, start, goal):
+        radius = sample_radius(rng, manifold)
+        start, goal = sample_point(rng, manifold, radius), sample_point(rng, manifold, radius)
+        if space.position_dims is not None and rng.random() < 0.15:  # start at the origin, as people often do
+            start = [0.0] * space.position_dims + start[space.position_dims :]
+        if not far_enough(manifold, start, goal):
             continue
         computed, visualized = sample_outputs(rng)
-        problem = {
-            "manifold": space,
-            "start": start,
-            "goal": goal,
-            "obstacles": [],
-            "cost": sample_cost(rng, cost_kind),
-            "computed": computed,
-            "visualized": visualized,
-        }
-        while len(problem["obstacles"]) < n_obstacles:
+        cost = sample_cost(rng, cost_kind)
+        problem = Problem(
+            manifold=manifold,
+            radius=radius,
+            start=start,
+            goal=goal,
+            obstacles=(),
+            cost=cost,
+            computed=computed,
+            visualized=visualized,
+        )
+        while len(problem.obstacles) < n_obstacles:
             obstacle = sample_obstacle(rng, problem)
             if obstacle is None:
                 break
-            problem["obstacles"].append(obstacle)
-        if len(problem["obstacles"]) == n_obstacles:
+            problem = replace(problem, obstacles=(*problem.obstacles, obstacle))
+        if len(problem.obstacles) == n_obstacles:
             return problem
     raise RuntimeError(f"could not draw a {manifold} problem with {n_obstacles} obstacles")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from nava_instruct.nava.domain import Problem
 from nava_instruct.synth.phrasing import Phraser, join
 
 _INTRO = {
@@ -65,18 +66,18 @@ def _capital(text: str) -> str:
 class _Parts:
     """The phrases of one instruction, drawn once so that every template can use them."""
 
-    def __init__(self, rng: random.Random, problem: dict, level: str):
-        ph = self.ph = Phraser(rng)
-        kind = problem["manifold"]["kind"]
-        self.manifold = ph.manifold(problem["manifold"], level)
-        self.start, self.goal = ph.point(kind, problem["start"]), ph.point(kind, problem["goal"])
-        self.obstacles = [ph.obstacle(o, kind) for o in problem["obstacles"]]
-        self.cost = ph.cost(problem["cost"])
-        self.outputs = ph.outputs(problem["computed"], problem["visualized"])
+    def __init__(self, rng: random.Random, problem: Problem, level: str):
+        phraser = self.phraser = Phraser(rng)
+        self.manifold = phraser.manifold(problem.manifold, problem.radius, level)
+        self.start = phraser.point(problem.manifold, problem.start)
+        self.goal = phraser.point(problem.manifold, problem.goal)
+        self.obstacles = [phraser.obstacle(obstacle) for obstacle in problem.obstacles]
+        self.cost = phraser.cost(problem.cost)
+        self.outputs = phraser.outputs(problem.computed, problem.visualized)
 
     def obstacle_clause(self) -> str:
         if not self.obstacles:
-            return self.ph.pick(
+            return self.phraser.pick(
                 (
                     "with no obstacles",
                     "in free space (no obstacles)",
@@ -84,18 +85,18 @@ class _Parts:
                     "without any obstacles",
                 )
             )
-        n = _COUNTS[len(self.obstacles)]
-        return self.ph.pick(
+        count = _COUNTS[len(self.obstacles)]
+        return self.phraser.pick(
             (
                 f"avoiding {join(self.obstacles)}",
                 f"around {join(self.obstacles)}",
-                f"with {n} obstacle{'s' * (n != 'one')}: {join(self.obstacles)}",
+                f"with {count} obstacle{'s' * (count != 'one')}: {join(self.obstacles)}",
             )
         )
 
     def obstacle_sentence(self) -> str:
         if not self.obstacles:
-            return self.ph.pick(
+            return self.phraser.pick(
                 (
                     "There are no obstacles.",
                     "The space is free of obstacles.",
@@ -105,12 +106,12 @@ class _Parts:
             )
         listing = join(self.obstacles)
         plural = f"The obstacles are {listing}." if len(self.obstacles) > 1 else f"The only obstacle is {listing}."
-        return self.ph.pick(
+        return self.phraser.pick(
             (f"Avoid {listing}.", f"Obstacles: {listing}.", plural, f"It has to steer clear of {listing}.")
         )
 
     def cost_sentence(self) -> str:
-        return self.ph.pick(
+        return self.phraser.pick(
             (
                 f"Use {self.cost}.",
                 f"The cost should be {self.cost}.",
@@ -121,50 +122,78 @@ class _Parts:
         )
 
 
-def _sentence(p: _Parts, rng: random.Random) -> str:
-    return f"{rng.choice(_OPENERS)} that plans a path on {p.manifold} from {p.start} to {p.goal}, {p.obstacle_clause()}. {p.cost_sentence()} {_capital(p.outputs)}."
+# Each template writes one instruction; the f-strings call the random choices in reading order.
 
 
-def _need(p: _Parts, rng: random.Random) -> str:
-    return f"On {p.manifold}, I need to get from {p.start} to {p.goal}. {p.obstacle_sentence()} {p.cost_sentence()} Write it in NAVA and {p.outputs}."
+def _sentence(parts: _Parts, rng: random.Random) -> str:
+    return (
+        f"{rng.choice(_OPENERS)} that plans a path on {parts.manifold} from {parts.start} to {parts.goal}, "
+        f"{parts.obstacle_clause()}. {parts.cost_sentence()} {_capital(parts.outputs)}."
+    )
 
 
-def _bullets(p: _Parts, rng: random.Random) -> str:
-    obstacles = "none" if not p.obstacles else "; ".join(p.obstacles)
+def _need(parts: _Parts, rng: random.Random) -> str:
+    return (
+        f"On {parts.manifold}, I need to get from {parts.start} to {parts.goal}. {parts.obstacle_sentence()} "
+        f"{parts.cost_sentence()} Write it in NAVA and {parts.outputs}."
+    )
+
+
+def _bullets(parts: _Parts, rng: random.Random) -> str:
+    obstacles = "none" if not parts.obstacles else "; ".join(parts.obstacles)
     head = rng.choice(("Write a NAVA program for this problem:", "NAVA program, please:", "Set this up in NAVA:"))
-    return f"{head}\n- space: {p.manifold}\n- start: {p.start}\n- goal: {p.goal}\n- obstacles: {obstacles}\n- cost: {p.cost}\n- then {p.outputs}"
+    return (
+        f"{head}\n- space: {parts.manifold}\n- start: {parts.start}\n- goal: {parts.goal}\n"
+        f"- obstacles: {obstacles}\n- cost: {parts.cost}\n- then {parts.outputs}"
+    )
 
 
-def _question(p: _Parts, rng: random.Random) -> str:
-    return f"How do I write NAVA for a path from {p.start} to {p.goal} on {p.manifold}, {p.obstacle_clause()}, with {p.cost}? I want to {p.outputs}."
+def _question(parts: _Parts, rng: random.Random) -> str:
+    return (
+        f"How do I write NAVA for a path from {parts.start} to {parts.goal} on {parts.manifold}, "
+        f"{parts.obstacle_clause()}, with {parts.cost}? I want to {parts.outputs}."
+    )
 
 
-def _plan(p: _Parts, rng: random.Random) -> str:
-    return f"Plan a path from {p.start} to {p.goal} {p.obstacle_clause()}, where the space is {p.manifold} and the cost is {p.cost}. {_capital(p.outputs)}. {rng.choice(('Write the NAVA program.', 'Answer with NAVA code.', 'Use NAVA.'))}"
+def _plan(parts: _Parts, rng: random.Random) -> str:
+    return (
+        f"Plan a path from {parts.start} to {parts.goal} {parts.obstacle_clause()}, where the space is "
+        f"{parts.manifold} and the cost is {parts.cost}. {_capital(parts.outputs)}. "
+        f"{rng.choice(('Write the NAVA program.', 'Answer with NAVA code.', 'Use NAVA.'))}"
+    )
 
 
-def _setup(p: _Parts, rng: random.Random) -> str:
-    return f"Using NAVA, set up a navigation problem on {p.manifold}: start at {p.start}, goal {p.goal}. {p.obstacle_sentence()} {p.cost_sentence()} Then {p.outputs}."
+def _setup(parts: _Parts, rng: random.Random) -> str:
+    return (
+        f"Using NAVA, set up a navigation problem on {parts.manifold}: start at {parts.start}, goal {parts.goal}. "
+        f"{parts.obstacle_sentence()} {parts.cost_sentence()} Then {parts.outputs}."
+    )
 
 
-def _robot(p: _Parts, rng: random.Random) -> str:
+def _robot(parts: _Parts, rng: random.Random) -> str:
     mover = rng.choice(("A robot", "A point robot", "A drone", "An agent", "A rover"))
-    return f"{mover} moving on {p.manifold} starts at {p.start} and has to reach {p.goal}. {p.obstacle_sentence()} {p.cost_sentence()} Give me the NAVA code, and {p.outputs}."
+    return (
+        f"{mover} moving on {parts.manifold} starts at {parts.start} and has to reach {parts.goal}. "
+        f"{parts.obstacle_sentence()} {parts.cost_sentence()} Give me the NAVA code, and {parts.outputs}."
+    )
 
 
-def _compact(p: _Parts, rng: random.Random) -> str:
-    obstacles = "no obstacles" if not p.obstacles else join(p.obstacles)
-    return f"NAVA: {p.manifold}, from {p.start} to {p.goal}, {obstacles}, {p.cost}; {p.outputs}."
+def _compact(parts: _Parts, rng: random.Random) -> str:
+    obstacles = "no obstacles" if not parts.obstacles else join(parts.obstacles)
+    return f"NAVA: {parts.manifold}, from {parts.start} to {parts.goal}, {obstacles}, {parts.cost}; {parts.outputs}."
 
 
-def _goal_first(p: _Parts, rng: random.Random) -> str:
-    return f"The goal is {p.goal} and the start is {p.start}, both on {p.manifold}. {p.obstacle_sentence()} {p.cost_sentence()} {rng.choice(_OPENERS)} for this and {p.outputs}."
+def _goal_first(parts: _Parts, rng: random.Random) -> str:
+    return (
+        f"The goal is {parts.goal} and the start is {parts.start}, both on {parts.manifold}. "
+        f"{parts.obstacle_sentence()} {parts.cost_sentence()} {rng.choice(_OPENERS)} for this and {parts.outputs}."
+    )
 
 
 TEMPLATES = (_sentence, _need, _bullets, _question, _plan, _setup, _robot, _compact, _goal_first)
 
 
-def instruction(rng: random.Random, problem: dict, level: str, beginner: bool) -> str:
+def instruction(rng: random.Random, problem: Problem, level: str, beginner: bool) -> str:
     """A prompt_to_code instruction for ``problem`` from an asker at ``level``."""
     parts = _Parts(rng, problem, level)
     text = rng.choice(TEMPLATES)(parts, rng)

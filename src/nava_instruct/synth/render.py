@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Problem
 from nava_instruct.synth.phrasing import pi_form
-from nava_instruct.synth.problems import WEIGHT_NAMES
 
 _NAMES = {
     "manifold": ("M", "M", "manifold", "space", "world", "C"),
@@ -36,15 +36,6 @@ _NAMES = {
 }
 Args = list[tuple[str | None, str]]  # a call's arguments: (name or None for positional, code)
 _COST_WORD = {"geodesic": "length", "weighted": "smooth", "time_optimal": "time", "energy_optimal": "energy"}
-_MANIFOLD_NOTE = {"R2": "R^2", "R3": "R^3", "S1": "S^1", "S2": "S^2", "SE2": "SE(2)", "SE3": "SE(3)"}
-_BUILTIN = {
-    "R2": "euclidean_plane",
-    "R3": "euclidean_space",
-    "S1": "circle",
-    "S2": "sphere",
-    "SE2": "se2",
-    "SE3": "se3",
-}
 # Beginner comments: key -> (everyday wordings, technical wordings); one wording is picked per style.
 _COMMENTS = {
     "header": (
@@ -144,12 +135,9 @@ class Style:
 
     @classmethod
     def sample(cls, rng: random.Random, manifold: str, comments: str = "none", level: str = "undergrad") -> Style:
+        space = MANIFOLDS[manifold]
         pairs = _NAMES["endpoints"] + (
-            _NAMES["pose_endpoints"]
-            if manifold in ("SE2", "SE3")
-            else _NAMES["angle_endpoints"]
-            if manifold == "S1"
-            else ()
+            _NAMES["pose_endpoints"] if space.is_pose else _NAMES["angle_endpoints"] if space.point_dims is None else ()
         )
         start, goal = rng.choice(pairs)
         inline = 0.0 if comments == "beginner" else 1.0  # beginner code binds each step, to comment it
@@ -213,34 +201,34 @@ class _Writer:
 
 
 class _Renderer:
-    def __init__(self, problem: dict, style: Style, defect: Defect | None):
-        self.p, self.s, self.defect = problem, style, defect or Defect()
-        self.kind = problem["manifold"]["kind"]
+    def __init__(self, problem: Problem, style: Style, defect: Defect | None):
+        self.problem, self.style, self.defect = problem, style, defect or Defect()
+        self.space = MANIFOLDS[problem.manifold]
         self.out = _Writer()
 
     # -- small helpers ------------------------------------------------------------------------
     def pick(self, key: str, options: tuple[str, ...]) -> str:
-        return random.Random(f"{self.s.seed}:{key}").choice(options)
+        return random.Random(f"{self.style.seed}:{key}").choice(options)
 
     def beginner(self, key: str) -> None:
         """A beginner comment (everyday or technical wording) for the next statement."""
-        if self.s.comments == "beginner" and key in _COMMENTS:
+        if self.style.comments == "beginner" and key in _COMMENTS:
             simple, technical = _COMMENTS[key]
-            self.out.comment(self.pick(key, simple if self.s.simple_words else technical))
+            self.out.comment(self.pick(key, simple if self.style.simple_words else technical))
 
-    def num(self, x: float) -> str:
-        return code_number(x, self.s.bare_integers)
+    def num(self, value: float) -> str:
+        return code_number(value, self.style.bare_integers)
 
     def value_text(self, value) -> str:
         if isinstance(value, str):  # already code (a defect may supply it)
             return value
         if isinstance(value, (int, float)):
             return self.num(value)
-        return "[" + ", ".join(self.num(x) for x in value) + "]"
+        return "[" + ", ".join(self.num(coordinate) for coordinate in value) + "]"
 
     def call(self, role: str, name: str, args: Args) -> str:
         name, args = self.defect.call(role, name, args)
-        return f"{name}(" + ", ".join(f"{k}: {v}" if k else v for k, v in args) + ")"
+        return f"{name}(" + ", ".join(f"{key}: {code}" if key else code for key, code in args) + ")"
 
     def bind_or_inline(self, name: str | None, expr: str, note: str | None = None) -> str:
         if name is None:
@@ -250,14 +238,14 @@ class _Renderer:
 
     def angle_note(self, role: str, value) -> str | None:
         """A ``// pi/2`` note for a let-bound value that holds angles."""
-        if self.s.comments == "none":
+        if self.style.comments == "none":
             return None
-        if self.kind == "S1":
+        if self.problem.manifold == "S1":
             return pi_form(value)
-        if self.kind == "SE2":
+        if self.problem.manifold == "SE2":
             return f"theta = {pi_form(value[2])}"
-        if self.kind == "SE3":
-            return "roll {}, pitch {}, yaw {}".format(*(pi_form(v) for v in value[3:]))
+        if self.problem.manifold == "SE3":
+            return "roll {}, pitch {}, yaw {}".format(*(pi_form(angle) for angle in value[3:]))
         return None
 
     # -- the program, top to bottom -----------------------------------------------------------
@@ -271,81 +259,78 @@ class _Renderer:
         return "\n".join(self.out.lines).strip() + "\n"
 
     def manifold(self) -> str:
-        radius = [("radius", self.num(self.p["manifold"]["radius"]))] if self.kind in ("S1", "S2") else []
-        args = [("dim", "3")] if self.kind == "R3" else radius
-        self.beginner(f"manifold:{self.kind}")
-        note = (
-            _MANIFOLD_NOTE[self.kind] if self.s.comments != "none" and self.pick("mnote", ("y", "n")) == "y" else None
-        )
-        return self.bind_or_inline(self.s.manifold_name, self.call("manifold", _BUILTIN[self.kind], args), note)
+        name = self.problem.manifold
+        radius = [("radius", self.num(self.problem.radius))] if self.space.has_radius else []
+        args = [("dim", "3")] if name == "R3" else radius
+        self.beginner(f"manifold:{name}")
+        wants_note = self.style.comments != "none" and self.pick("mnote", ("y", "n")) == "y"
+        note = self.space.notation if wants_note else None
+        return self.bind_or_inline(self.style.manifold_name, self.call("manifold", self.space.builtin, args), note)
 
     def endpoints(self) -> tuple[str, str]:
         self.beginner("endpoints")
-        self.beginner(f"units:{self.kind}")
+        self.beginner(f"units:{self.problem.manifold}")
         names = []
-        for role, name in (("start", self.s.start_name), ("goal", self.s.goal_name)):
-            value = self.defect.value(role, self.p[role])
-            names.append(self.bind_or_inline(name, self.value_text(value), self.angle_note(role, self.p[role])))
+        for role, name, point in (
+            ("start", self.style.start_name, self.problem.start),
+            ("goal", self.style.goal_name, self.problem.goal),
+        ):
+            value = self.defect.value(role, point)
+            names.append(self.bind_or_inline(name, self.value_text(value), self.angle_note(role, point)))
         self.out.gap()
         return names[0], names[1]
 
-    def obstacle_expr(self, index: int, o: dict) -> tuple[str, str | None]:
-        kind = o["kind"]
-        if kind in ("disc", "ball"):
-            args = [("center", self.value_text(o["center"])), ("radius", self.num(o["radius"]))]
-        elif kind in ("rectangle", "box"):
-            args = [("min_corner", self.value_text(o["min_corner"])), ("max_corner", self.value_text(o["max_corner"]))]
-        elif kind == "arc":
-            args = [("from", self.num(o["from"])), ("to", self.num(o["to"]))]
-        else:
-            args = [("center", self.value_text(o["center"])), ("angle", self.num(o["angle"]))]
-        name = "sphere" if kind == "ball" else kind
+    def obstacle_expr(self, index: int, obstacle: dict) -> tuple[str, str | None]:
+        kind = OBSTACLES[obstacle["kind"]]
+        args = [(param, self.value_text(obstacle[param])) for param in kind.params]
         note = None
-        if self.s.comments != "none" and kind in ("arc", "cap"):
-            note = (
-                f"from {pi_form(o['from'])} to {pi_form(o['to'])}" if kind == "arc" else f"angle {pi_form(o['angle'])}"
-            )
-        return self.call(f"obstacle{index}", name, args), note
+        if self.style.comments != "none":  # the angles of an arc or a cap in pi-form
+            if obstacle["kind"] == "arc":
+                note = f"from {pi_form(obstacle['from'])} to {pi_form(obstacle['to'])}"
+            elif obstacle["kind"] == "cap":
+                note = f"angle {pi_form(obstacle['angle'])}"
+        return self.call(f"obstacle{index}", kind.builtin, args), note
 
     def obstacles(self) -> str | None:
-        items = self.p["obstacles"]
+        items = self.problem.obstacles
         if not items:
-            if self.s.omit_defaults:
+            if self.style.omit_defaults:
                 return None
             return "[]"
         self.beginner("obstacles")
         names = []
-        for index, o in enumerate(items):
-            expr, note = self.obstacle_expr(index, o)
-            if self.s.obstacle_pattern is None:
+        for index, obstacle in enumerate(items):
+            expr, note = self.obstacle_expr(index, obstacle)
+            if self.style.obstacle_pattern is None:
                 names.append(expr)
             else:
-                name = self.s.obstacle_pattern.format(n=self.s.obstacle_ids[index], kind=o["kind"])
+                name = self.style.obstacle_pattern.format(n=self.style.obstacle_ids[index], kind=obstacle["kind"])
                 names.append(self.bind_or_inline(name, expr, note))
         listing = "[" + ", ".join(names) + "]"
         self.out.gap()
-        return self.bind_or_inline(self.s.obstacles_name, listing)
+        return self.bind_or_inline(self.style.obstacles_name, listing)
 
     def cost(self) -> str | None:
-        c = self.p["cost"]
-        if c["kind"] == "geodesic" and self.s.omit_defaults:
+        cost = self.problem.cost
+        if cost["kind"] == "geodesic" and self.style.omit_defaults:
             return None
-        self.beginner(f"cost:{c['kind']}")
-        if c["kind"] == "geodesic":
+        self.beginner(f"cost:{cost['kind']}")
+        if cost["kind"] == "geodesic":
             expr = self.call("cost", "geodesic_cost", [])
-        elif c["kind"] == "weighted":
-            expr = self.call("cost", "cost_function", [(w, self.num(c[w])) for w in WEIGHT_NAMES if c[w]])
-        elif c["kind"] == "time_optimal":
-            args = [("type", '"time_optimal"'), ("max_velocity", self.num(c["max_velocity"]))]
-            if c["max_acceleration"] is not None:
-                args.append(("max_acceleration", self.num(c["max_acceleration"])))
+        elif cost["kind"] == "weighted":
+            weights = [(weight, self.num(cost[weight])) for weight in WEIGHT_NAMES if cost[weight]]
+            expr = self.call("cost", "cost_function", weights)
+        elif cost["kind"] == "time_optimal":
+            args = [("type", '"time_optimal"'), ("max_velocity", self.num(cost["max_velocity"]))]
+            if cost["max_acceleration"] is not None:
+                args.append(("max_acceleration", self.num(cost["max_acceleration"])))
             expr = self.call("cost", "cost_function", args)
         else:
             args = [("type", '"energy_optimal"')]
-            if not (self.s.implicit_energy_weight and c["energy_weight"] == 1.0):
-                args.append(("energy_weight", self.num(c["energy_weight"])))
+            if not (self.style.implicit_energy_weight and cost["energy_weight"] == 1.0):
+                args.append(("energy_weight", self.num(cost["energy_weight"])))
             expr = self.call("cost", "cost_function", args)
-        name = self.s.cost_name.format(kind=_COST_WORD[c["kind"]]) if self.s.cost_name else None
+        name = self.style.cost_name.format(kind=_COST_WORD[cost["kind"]]) if self.style.cost_name else None
         result = self.bind_or_inline(name, expr)
         if name:
             self.out.gap()
@@ -358,19 +343,21 @@ class _Renderer:
         if obstacles == "[]":
             self.beginner("no_obstacles")
         self.beginner("field")
-        self.out.statement(f"let {self.s.field_name} = " + self.call("field", "navigation_field", args))
-        if not self.p["computed"]:
+        self.out.statement(f"let {self.style.field_name} = " + self.call("field", "navigation_field", args))
+        if not self.problem.computed:
             return
         self.out.gap()
         self.beginner("path")
-        argument = f"field: {self.s.field_name}" if self.s.path_keyword else self.s.field_name
-        self.out.statement(f"let {self.s.path_name} = {self.call('path', 'compute_optimal_path', [(None, argument)])}")
-        if self.p["visualized"]:
+        argument = f"field: {self.style.field_name}" if self.style.path_keyword else self.style.field_name
+        self.out.statement(
+            f"let {self.style.path_name} = {self.call('path', 'compute_optimal_path', [(None, argument)])}"
+        )
+        if self.problem.visualized:
             self.beginner("show")
-            shown = [(None, self.s.path_name)] + ([(None, self.s.field_name)] if self.s.show_field else [])
+            shown = [(None, self.style.path_name)] + ([(None, self.style.field_name)] if self.style.show_field else [])
             self.out.statement(self.call("visualize", "visualize", shown))
 
 
-def render(problem: dict, style: Style, defect: Defect | None = None) -> str:
+def render(problem: Problem, style: Style, defect: Defect | None = None) -> str:
     """NAVA source for ``problem`` in ``style`` (not yet canonically formatted)."""
     return _Renderer(problem, style, defect).render()

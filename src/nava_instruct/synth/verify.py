@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nava_instruct import nava
 from nava_instruct.nava.diagnostics import errors as only_errors
+from nava_instruct.nava.domain import Problem
 
 FILENAME = "program.nava"
 
@@ -20,10 +21,10 @@ def errors(source: str) -> list:
     return only_errors(nava.check(source, FILENAME))
 
 
-def canonical(source: str, problem: dict) -> tuple[str, dict]:
+def canonical(source: str, problem: Problem) -> tuple[str, dict]:
     """Format ``source`` and assert it checks clean, is canonical and denotes ``problem``.
 
-    Returns the canonical text and the toolkit's own PROBLEM dict (obstacles in canonical order).
+    Returns the canonical text and the toolkit's spec of its problem (obstacles in canonical order).
     """
     text = nava.format_source(source, FILENAME)
     found = errors(text)
@@ -32,7 +33,7 @@ def canonical(source: str, problem: dict) -> tuple[str, dict]:
     if nava.format_source(text, FILENAME) != text:
         raise GeneratorBug(f"formatting is not a fixed point for:\n{text}")
     spec = nava.extract_spec(text, FILENAME)
-    difference = nava.spec_difference({"problems": [problem]}, spec)
+    difference = nava.spec_difference({"problems": [problem.spec()]}, spec)
     if difference is not None:
         raise GeneratorBug(f"spec mismatch ({difference}) for:\n{text}")
     return text, spec["problems"][0]
