@@ -17,11 +17,12 @@ import time
 
 from nava_instruct.cli import SERVE_MODEL
 from nava_instruct.serving.client import ClientError, NavaClient
-from nava_instruct.serving.serve import running
+from nava_instruct.serving.testing import running
 
 INSTRUCTIONS = [
     "Write NAVA code that plans a path on the plane from (0, 0) to (4, 3), avoiding a disc of radius 1 at (2, 1.5).",
-    "On a sphere of radius 1, plan a geodesic path from the north pole to latitude 0, longitude pi/2, and visualise it.",
+    "On a sphere of radius 1, plan a geodesic path from the north pole to latitude 0, longitude pi/2,"
+    " and visualise it.",
     "Write NAVA code for SE(2): start at [0, 0, 0], goal at [5, 2, pi/2], minimum-time cost with velocity limit 1.",
 ]
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from nava_instruct.serving.client import APIError, ClientError, NavaClient
-from nava_instruct.serving.serve import running
+from nava_instruct.serving.testing import running
 
 PROMPT = "### Instruction:\nWrite NAVA code.\n\n### Response:\n"
 

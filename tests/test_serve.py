@@ -11,10 +11,12 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from conftest import CONVERTER, tiny_examples
-from nava_instruct.cli import API_KEY_ENV, main
+from nava_instruct.cli import main
 from nava_instruct.lm.prompting import prompt_ids, render
 from nava_instruct.nava.syntax import _SyntaxProblem, lark_parser
-from nava_instruct.serving.serve import MAX_BODY_BYTES, running
+from nava_instruct.serving import API_KEY_ENV
+from nava_instruct.serving.serve import MAX_BODY_BYTES
+from nava_instruct.serving.testing import running
 from nava_instruct.stages import convert
 
 PROMPT = "### Instruction:\nWrite NAVA code from (0,0) to (3,4) on the plane.\n\n### Response:\n"

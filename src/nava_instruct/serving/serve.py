@@ -15,24 +15,15 @@ grammar, ``"none"`` lifts it; without the field the server's ``--grammar`` appli
 request gets a 4xx with an OpenAI-style ``{"error": {"message": ...}}`` body: malformed JSON,
 missing or invalid fields, an empty prompt, a prompt plus ``max_tokens`` beyond the context (400),
 a wrong API key (401), a body over 1 MiB (413). Requests are answered one at a time (one model,
-one context); ``running`` starts a server in a subprocess, for tests and benchmarks.
+one context).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import ipaddress
 import logging
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -44,10 +35,10 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nava_instruct.cli import API_KEY_ENV
 from nava_instruct.errors import InputError
 from nava_instruct.lm import llamacpp
 from nava_instruct.nava import gbnf_grammar
+from nava_instruct.serving import API_KEY_ENV
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +170,8 @@ def create_app(
         if prompt_tokens + request.max_tokens > llama.n_ctx():
             raise HTTPException(
                 400,
-                f"the prompt ({prompt_tokens} tokens) plus max_tokens ({request.max_tokens}) exceed the context of {llama.n_ctx()} tokens",
+                f"the prompt ({prompt_tokens} tokens) plus max_tokens ({request.max_tokens})"
+                f" exceed the context of {llama.n_ctx()} tokens",
             )
         options = request.model_dump(include={"max_tokens", "temperature", "top_p", "stop", "seed"})
         return options | {"grammar": grammars[request.grammar or grammar], "model": model_id}
@@ -241,61 +233,3 @@ def serve(model: str, host: str, port: int, api_key: str | None, **options) -> i
     print(f"serving {model} on http://{host}:{port}/v1", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running(model: str | Path, *args: str, api_key: str | None = None, startup_timeout: float = 60.0) -> Iterator[str]:
-    """Run ``nava-instruct serve`` for ``model`` on a free loopback port; yield its URL; stop it by PID.
-
-    ``args`` are more command-line options (``"--grammar", "nava"``); the API key travels in the
-    environment, not on the command line.
-    """
-    from nava_instruct.serving.client import ClientError, NavaClient
-
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != API_KEY_ENV} | (
-        {API_KEY_ENV: api_key} if api_key else {}
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "nava_instruct.cli",
-        "serve",
-        "--model",
-        str(model),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *args,
-    ]
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + startup_timeout
-            while True:
-                try:
-                    NavaClient(url, timeout=1).health()
-                    break
-                except ClientError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        output.seek(0)
-                        tail = output.read().decode(errors="replace")[-2000:]
-                        raise RuntimeError(f"server did not start (exit code {process.poll()}):\n{tail}") from None
-                    time.sleep(0.1)
-            yield url
-        finally:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.kill(process.pid, signal.SIGKILL)
-                    process.wait()
