@@ -121,7 +121,14 @@ def test_response_too_long_is_dropped_and_counted(tokenizer, tmp_path):
     assert (len(encoded.examples), encoded.truncated, encoded.dropped) == (2, 1, 1)
     with pytest.raises(InputError, match="no example fits max_length=64"):
         encode_file(tmp_path / "all.jsonl", tokenizer, 64, "instruction")
-    assert MIN_PROMPT_TOKENS < 64
+
+
+def test_a_cut_prompt_keeps_at_least_min_prompt_tokens(tokenizer):
+    long_input = dict(WITH_INPUT, input="let x = 1\n" * 200)
+    response = len(tokenizer(long_input["output"], add_special_tokens=False).input_ids) + 1  # and EOS
+    kept = encode(long_input, tokenizer, response + MIN_PROMPT_TOKENS)
+    assert kept.truncated and kept.labels.count(IGNORE) == MIN_PROMPT_TOKENS
+    assert encode(long_input, tokenizer, response + MIN_PROMPT_TOKENS - 1) is None
 
 
 def test_length_grouped_batches_are_a_seeded_permutation_with_little_padding():
