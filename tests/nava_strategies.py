@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from nava_instruct.nava.domain import COST_KINDS, MANIFOLD_NAMES, MANIFOLDS, OBSTACLES, WEIGHT_NAMES
+
 COMMENTS = ["// note", "//tight", '// a "quoted" word', "// see http://example.org", "// pi/2 ≈ 1.5707963"]
 
 
@@ -31,11 +33,11 @@ class Generated:
 def number(draw, low: float, high: float, places: int = 2) -> tuple[tuple, float]:
     """A number node spelled in one of several ways, and the float it reads as."""
     scale = 10**places
-    k = draw(st.integers(math.ceil(low * scale), math.floor(high * scale)))
-    value = k / scale
-    spellings = [repr(value), f"{value:.{places + 1}f}", f"{k}e-{places}"]
-    if k % scale == 0:
-        spellings.append(str(k // scale))
+    scaled = draw(st.integers(math.ceil(low * scale), math.floor(high * scale)))
+    value = scaled / scale
+    spellings = [repr(value), f"{value:.{places + 1}f}", f"{scaled}e-{places}"]
+    if scaled % scale == 0:
+        spellings.append(str(scaled // scale))
     text = draw(st.sampled_from(spellings))
     return ("num", text), float(text)
 
@@ -65,22 +67,22 @@ def sphere_point(draw, radius: float, polar: tuple[float, float]) -> tuple[tuple
         radius * math.sin(theta) * math.sin(phi),
         radius * math.cos(theta),
     ]
-    parts = [draw(exact(round(c, 6))) for c in coordinates]
+    parts = [draw(exact(round(coordinate, 6))) for coordinate in coordinates]
     return ("list", [node for node, _ in parts]), [value for _, value in parts]
 
 
 @st.composite
 def manifold(draw, kind: str) -> tuple[tuple, dict]:
-    if kind in ("S1", "S2"):
-        name = "circle" if kind == "S1" else "sphere"
+    name = MANIFOLDS[kind].builtin
+    if MANIFOLDS[kind].has_radius:
         if draw(st.booleans()):
             return call(name), {"kind": kind, "radius": 1.0}
         radius_node, radius = draw(number(0.5, 5.0))
         return call(name, ("radius", radius_node)), {"kind": kind, "radius": radius}
     if kind == "R3":
         dim = draw(st.sampled_from([[], [("dim", ("num", "3"))], [("dim", ("num", "3.0"))]]))
-        return call("euclidean_space", *dim), {"kind": "R3"}
-    return call({"R2": "euclidean_plane", "SE2": "se2", "SE3": "se3"}[kind]), {"kind": kind}
+        return call(name, *dim), {"kind": "R3"}
+    return call(name), {"kind": kind}
 
 
 @st.composite
@@ -90,14 +92,14 @@ def location(draw, kind: str, radius: float | None) -> tuple[tuple, float | list
         return draw(number(1.0, 1.9))
     if kind == "S2":
         return draw(sphere_point(radius, (0.0, 0.5)))
-    position = [(-10, -5)] + [(-10, 10)] * (2 if kind in ("R3", "SE3") else 1)
-    angles = {"SE2": 1, "SE3": 3}.get(kind, 0)
+    space = MANIFOLDS[kind]
+    position = [(-10, -5)] + [(-10, 10)] * (space.position_dims - 1)
+    angles = space.point_dims - space.position_dims
     return draw(point(position + [(-3.14, 3.14)] * angles))
 
 
 @st.composite
 def obstacle(draw, kind: str, radius: float | None) -> tuple[tuple, dict]:
-    dim = 3 if kind in ("R3", "SE3") else 2
     if kind == "S1":
         start_node, start = draw(number(2.0, 6.0))
         span = draw(st.floats(0.1, 1.0))
@@ -111,49 +113,43 @@ def obstacle(draw, kind: str, radius: float | None) -> tuple[tuple, dict]:
             "center": center,
             "angle": angle,
         }
+    dim = MANIFOLDS[kind].position_dims
+    round_kind, box_kind = MANIFOLDS[kind].obstacles
     if draw(st.booleans()):
         center_node, center = draw(point([(1, 9)] + [(-9, 9)] * (dim - 1)))
         size_node, size = draw(number(0.1, 1.0))
-        name, spec_kind = ("disc", "disc") if dim == 2 else ("sphere", "ball")
-        return call(name, ("center", center_node), ("radius", size_node)), {
-            "kind": spec_kind,
+        return call(OBSTACLES[round_kind].builtin, ("center", center_node), ("radius", size_node)), {
+            "kind": round_kind,
             "center": center,
             "radius": size,
         }
     low_node, low = draw(point([(0, 8)] + [(-9, 8)] * (dim - 1)))
     sizes = [draw(number(0.1, 2.0))[1] for _ in range(dim)]
-    high = [a + b for a, b in zip(low, sizes)]
-    high_parts = [draw(exact(round(h, 2))) for h in high]
-    name = "rectangle" if dim == 2 else "box"
+    high = [corner + size for corner, size in zip(low, sizes)]
+    high_parts = [draw(exact(round(corner, 2))) for corner in high]
     return (
-        call(name, ("min_corner", low_node), ("max_corner", ("list", [n for n, _ in high_parts]))),
-        {"kind": name, "min_corner": low, "max_corner": [v for _, v in high_parts]},
+        call(
+            OBSTACLES[box_kind].builtin,
+            ("min_corner", low_node),
+            ("max_corner", ("list", [node for node, _ in high_parts])),
+        ),
+        {"kind": box_kind, "min_corner": low, "max_corner": [value for _, value in high_parts]},
     )
 
 
 @st.composite
 def cost(draw) -> tuple[tuple | None, dict]:
-    kind = draw(st.sampled_from(["default", "geodesic", "weighted", "time_optimal", "energy_optimal"]))
+    kind = draw(st.sampled_from(["default", *COST_KINDS]))
     if kind == "default":
         return None, {"kind": "geodesic"}
     if kind == "geodesic":
         return call("geodesic_cost"), {"kind": "geodesic"}
     if kind == "weighted":
-        names = draw(
-            st.lists(
-                st.sampled_from(["length_weight", "curvature_weight", "jerk_weight", "energy_weight"]),
-                min_size=1,
-                max_size=4,
-                unique=True,
-            )
-        )
+        names = draw(st.lists(st.sampled_from(WEIGHT_NAMES), min_size=1, max_size=len(WEIGHT_NAMES), unique=True))
         weights = {name: draw(number(0.0, 5.0)) for name in names}
         if all(value == 0 for _, value in weights.values()):
             weights[names[0]] = draw(number(0.1, 5.0))
-        spec = {
-            "kind": "weighted",
-            **dict.fromkeys(["length_weight", "curvature_weight", "jerk_weight", "energy_weight"], 0.0),
-        }
+        spec = {"kind": "weighted", **dict.fromkeys(WEIGHT_NAMES, 0.0)}
         spec.update({name: value for name, (_, value) in weights.items()})
         return call("cost_function", *[(name, node) for name, (node, _) in weights.items()]), spec
     args = [("type", ("str", f'"{kind}"'))]
@@ -173,11 +169,14 @@ def cost(draw) -> tuple[tuple | None, dict]:
 
 
 def flatten(value) -> list[float]:
-    return [x for item in value for x in flatten(item)] if isinstance(value, list) else [value]
+    return [number for item in value for number in flatten(item)] if isinstance(value, list) else [value]
 
 
 def sort_obstacles(obstacles: list[dict]) -> list[dict]:
-    return sorted(obstacles, key=lambda o: (o["kind"], flatten([v for k, v in o.items() if k != "kind"])))
+    return sorted(
+        obstacles,
+        key=lambda obstacle: (obstacle["kind"], flatten([value for key, value in obstacle.items() if key != "kind"])),
+    )
 
 
 class Layout:
@@ -215,7 +214,9 @@ class Layout:
     def separated(self, items: list[str]) -> str:
         if not items:
             return ""
-        text = "".join(item + ("," + self.inner() if i < len(items) - 1 else "") for i, item in enumerate(items))
+        text = "".join(
+            item + ("," + self.inner() if index < len(items) - 1 else "") for index, item in enumerate(items)
+        )
         if self.draw(st.booleans()):
             text += ","
         return text + self.inner()
@@ -238,7 +239,7 @@ class Layout:
 
 @st.composite
 def programs(draw, min_obstacles: int = 0) -> Generated:
-    kind = draw(st.sampled_from(["R2", "R3", "S1", "S2", "SE2", "SE3"]))
+    kind = draw(st.sampled_from(MANIFOLD_NAMES))
     manifold_node, manifold_spec = draw(manifold(kind))
     radius = manifold_spec.get("radius")
     start_node, start = draw(location(kind, radius))
@@ -247,8 +248,8 @@ def programs(draw, min_obstacles: int = 0) -> Generated:
     cost_node, cost_spec = draw(cost())
 
     names = iter(
-        f"{base}{i}"
-        for i, base in enumerate(
+        f"{base}{index}"
+        for index, base in enumerate(
             draw(
                 st.lists(
                     st.sampled_from(["M", "start", "goal", "o", "obstacle", "c", "cost", "x", "let_", "circle"]),

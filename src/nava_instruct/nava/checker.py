@@ -96,8 +96,11 @@ class Checker:
                     self.filename, 1, 1, "error", "no navigation_field(...): a program must build a navigation field"
                 )
             )
-        unique = {(d.line, d.col, d.severity, d.message): d for d in self.diagnostics}  # a value used twice
-        return Analysis(sorted(unique.values(), key=lambda d: (d.line, d.col)), self.fields)
+        unique = {  # a value used twice is reported once
+            (diagnostic.line, diagnostic.col, diagnostic.severity, diagnostic.message): diagnostic
+            for diagnostic in self.diagnostics
+        }
+        return Analysis(sorted(unique.values(), key=lambda diagnostic: (diagnostic.line, diagnostic.col)), self.fields)
 
     def let(self, statement: Let) -> None:
         if statement.name == "let":

@@ -60,7 +60,7 @@ def _check(args) -> int:
         diagnostics = check(text, name)
         for diagnostic in diagnostics:
             print(diagnostic)
-        if any(d.severity == "error" for d in diagnostics):
+        if any(diagnostic.severity == "error" for diagnostic in diagnostics):
             status = max(status, 1)
     return status
 
@@ -94,7 +94,7 @@ def _spec(args) -> int:
 
 def _equiv(args) -> int:
     specs = []
-    for path in (args.a, args.b):
+    for path in (args.first, args.second):
         name, text = _read(path)
         try:
             specs.append(extract_spec(text, name))
@@ -146,8 +146,8 @@ def add_parser(commands) -> None:
     spec.set_defaults(handler=_guarded(_spec))
 
     equiv = sub.add_parser("equiv", help="exit 0 if two programs have equal specs, else print the first difference")
-    equiv.add_argument("a", metavar="A")
-    equiv.add_argument("b", metavar="B")
+    equiv.add_argument("first", metavar="A")
+    equiv.add_argument("second", metavar="B")
     equiv.set_defaults(handler=_guarded(_equiv))
 
     grammar = sub.add_parser("grammar", help="print the grammar (lark, or GBNF with --gbnf)")

@@ -28,7 +28,7 @@ class Reporter(Protocol):
 
 
 def errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    return [d for d in diagnostics if d.severity == "error"]
+    return [diagnostic for diagnostic in diagnostics if diagnostic.severity == "error"]
 
 
 class NavaError(Exception):

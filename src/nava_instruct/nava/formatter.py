@@ -91,7 +91,7 @@ def _attach(program: Program) -> tuple[dict[tuple[str, int], _Notes], list[str]]
         return notes.setdefault((role, id(node)), _Notes())
 
     for comment in program.comments:
-        statement = next((s for s in program.statements if s.end_line >= comment.line), None)
+        statement = next((statement for statement in program.statements if statement.end_line >= comment.line), None)
         if statement is None:
             tail.append(comment.text)
         elif statement.line > comment.line:  # between statements: it documents the next one

@@ -46,17 +46,17 @@ def _literal(text: str) -> str:
 
 def _char_class(items) -> str:
     parts = []
-    for op, value in items:
-        if op is sre_constants.NEGATE:
+    for operator, value in items:
+        if operator is sre_constants.NEGATE:
             parts.insert(0, "^")
-        elif op is sre_constants.LITERAL:
+        elif operator is sre_constants.LITERAL:
             parts.append(_escape(chr(value), True))
-        elif op is sre_constants.RANGE:
+        elif operator is sre_constants.RANGE:
             parts.append(f"{_escape(chr(value[0]), True)}-{_escape(chr(value[1]), True)}")
-        elif op is sre_constants.CATEGORY and value in _CATEGORIES:
+        elif operator is sre_constants.CATEGORY and value in _CATEGORIES:
             parts.append(_CATEGORIES[value])
         else:
-            raise ValueError(f"no GBNF for character class item {op} {value}")
+            raise ValueError(f"no GBNF for character class item {operator} {value}")
     return "[" + "".join(parts) + "]"
 
 
@@ -64,29 +64,29 @@ def _parts(items) -> list[tuple[str, bool]]:
     """GBNF for a parsed regular expression: (text, is_atom) per element; literal runs are merged."""
     parts: list[tuple[str, bool]] = []
     text = ""
-    for op, value in items:
-        if op is sre_constants.LITERAL:
+    for operator, value in items:
+        if operator is sre_constants.LITERAL:
             text += chr(value)
             continue
         if text:
             parts.append((_literal(text), True))
             text = ""
-        if op is sre_constants.IN:
+        if operator is sre_constants.IN:
             parts.append((_char_class(value), True))
-        elif op is sre_constants.NOT_LITERAL:
+        elif operator is sre_constants.NOT_LITERAL:
             parts.append((_char_class([(sre_constants.NEGATE, None), (sre_constants.LITERAL, value)]), True))
-        elif op is sre_constants.ANY:
+        elif operator is sre_constants.ANY:
             parts.append(("[^\\n]", True))
-        elif op is sre_constants.SUBPATTERN:
+        elif operator is sre_constants.SUBPATTERN:
             parts.append((_group(value[-1]), True))
-        elif op is sre_constants.BRANCH:
+        elif operator is sre_constants.BRANCH:
             parts.append(("(" + " | ".join(_regex(branch) for branch in value[1]) + ")", True))
-        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+        elif operator in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
             low, high, repeated = value
             suffix = {(0, sre_constants.MAXREPEAT): "*", (1, sre_constants.MAXREPEAT): "+", (0, 1): "?"}[(low, high)]
             parts.append((_group(repeated) + suffix, False))
         else:
-            raise ValueError(f"no GBNF for regular expression operator {op}")
+            raise ValueError(f"no GBNF for regular expression operator {operator}")
     if text:
         parts.append((_literal(text), True))
     return parts
@@ -133,13 +133,14 @@ class _Generator:
         gbnf_name = name.strip("_").replace("_", "-") + ("-in" if inside else "")
         if gbnf_name not in self.rules:
             self.rules[gbnf_name] = ""  # reserve the name: rules may be recursive
-            recursive = [e[1:] for e in self.expansions[name] if e and e[0] == NonTerminal(name)]
-            base = [e for e in self.expansions[name] if e and e[0] != NonTerminal(name)]
-            body = " | ".join(self.sequence(e, inside) for e in base)
+            expansions = self.expansions[name]
+            recursive = [expansion[1:] for expansion in expansions if expansion and expansion[0] == NonTerminal(name)]
+            base = [expansion for expansion in expansions if expansion and expansion[0] != NonTerminal(name)]
+            body = " | ".join(self.sequence(expansion, inside) for expansion in base)
             if recursive:
-                tails = " | ".join(self.sequence(e, inside, after_symbol=True) for e in recursive)
+                tails = " | ".join(self.sequence(expansion, inside, after_symbol=True) for expansion in recursive)
                 body = f"({body}) ({tails})*"
-            if any(not e for e in self.expansions[name]):
+            if any(not expansion for expansion in expansions):
                 body = f"({body})?"
             self.rules[gbnf_name] = body
         return gbnf_name

@@ -17,7 +17,7 @@ from nava_instruct.nava.values import Field
 
 def _numbers(value) -> list[float]:
     if isinstance(value, list):
-        return [x for item in value for x in _numbers(item)]
+        return [number for item in value for number in _numbers(item)]
     return [value]
 
 
@@ -51,60 +51,66 @@ def _show(value) -> str:
     return json.dumps(value) if value is None or isinstance(value, bool | str) else repr(value)
 
 
-def _match_multiset(a: list, b: list, tol: float) -> int | None:
-    """Index of an item of ``a`` left without a partner in ``b`` by a maximum matching, or None."""
-    fits = [[j for j, other in enumerate(b) if _difference(item, other, tol, "") is None] for item in a]
-    partner: dict[int, int] = {}  # index in b -> index in a
+def _match_multiset(first: list, second: list, tol: float) -> int | None:
+    """Index of an item of ``first`` left without a partner in ``second`` by a maximum matching, or None."""
+    fits = [
+        [index for index, other in enumerate(second) if _difference(item, other, tol, "") is None] for item in first
+    ]
+    partner: dict[int, int] = {}  # index in second -> index in first
 
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in fits[i]:
-            if j not in seen:
-                seen.add(j)
-                if j not in partner or augment(partner[j], seen):
-                    partner[j] = i
+    def augment(index: int, seen: set[int]) -> bool:
+        for candidate in fits[index]:
+            if candidate not in seen:
+                seen.add(candidate)
+                if candidate not in partner or augment(partner[candidate], seen):
+                    partner[candidate] = index
                     return True
         return False
 
-    for i in range(len(a)):
-        if not augment(i, set()):
-            return i
+    for index in range(len(first)):
+        if not augment(index, set()):
+            return index
     return None
 
 
-def spec_difference(a: dict, b: dict, tol: float = 1e-3) -> str | None:
+def spec_difference(first: dict, second: dict, tol: float = 1e-3) -> str | None:
     """None when two specs agree (numbers within ``tol``), else their first difference on one line,
     e.g. ``problems[0].goal[1]: 5.0 != 4.0``."""
-    return _difference(a, b, tol, "")
+    return _difference(first, second, tol, "")
 
 
-def _difference(a, b, tol: float, path: str) -> str | None:
+def _difference(first, second, tol: float, path: str) -> str | None:
     where = path or "spec"
-    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None or isinstance(a, str):
-        return None if type(a) is type(b) and a == b else f"{where}: {_show(a)} != {_show(b)}"
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return None if abs(a - b) <= tol else f"{where}: {_show(a)} != {_show(b)}"
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(a.keys() | b.keys(), key=lambda k: (k != "kind", k)):  # a different kind first
-            if key not in b or key not in a:
-                return f"{path}.{key}: only in the {'first' if key in a else 'second'} spec".lstrip(".")
-            difference = _difference(a[key], b[key], tol, f"{path}.{key}".lstrip("."))
+    if isinstance(first, bool) or isinstance(second, bool) or first is None or second is None or isinstance(first, str):
+        return (
+            None if type(first) is type(second) and first == second else f"{where}: {_show(first)} != {_show(second)}"
+        )
+    if isinstance(first, (int, float)) and isinstance(second, (int, float)):
+        return None if abs(first - second) <= tol else f"{where}: {_show(first)} != {_show(second)}"
+    if isinstance(first, dict) and isinstance(second, dict):
+        for key in sorted(
+            first.keys() | second.keys(), key=lambda name: (name != "kind", name)
+        ):  # a different kind first
+            if key not in second or key not in first:
+                return f"{path}.{key}: only in the {'first' if key in first else 'second'} spec".lstrip(".")
+            difference = _difference(first[key], second[key], tol, f"{path}.{key}".lstrip("."))
             if difference:
                 return difference
         return None
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return f"{where}: {len(a)} items != {len(b)} items"
+    if isinstance(first, list) and isinstance(second, list):
+        if len(first) != len(second):
+            return f"{where}: {len(first)} items != {len(second)} items"
         if path.endswith("obstacles"):
-            unmatched = _match_multiset(a, b, tol)
+            unmatched = _match_multiset(first, second, tol)
             if unmatched is None:
                 return None
             # Name the field that differs against the obstacle at the same place in sorted order.
-            return _difference(a[unmatched], b[unmatched], tol, f"{path}[{unmatched}]") or (
+            return _difference(first[unmatched], second[unmatched], tol, f"{path}[{unmatched}]") or (
                 f"{path}[{unmatched}]: no matching obstacle in the second spec"
             )
-        for index, (x, y) in enumerate(zip(a, b)):
-            difference = _difference(x, y, tol, f"{path}[{index}]")
+        for index, (first_item, second_item) in enumerate(zip(first, second)):
+            difference = _difference(first_item, second_item, tol, f"{path}[{index}]")
             if difference:
                 return difference
         return None
-    return f"{where}: {_show(a)} != {_show(b)}"
+    return f"{where}: {_show(first)} != {_show(second)}"

@@ -33,17 +33,17 @@ def _stats(values: list[int]) -> dict:
 
 def summarise(examples: list[dict], families, manifolds, levels) -> dict:
     def count(key: str, order) -> dict:
-        counts = Counter(e[key] for e in examples)
+        counts = Counter(example[key] for example in examples)
         return {name: counts.get(name, 0) for name in order}
 
-    by_pair = Counter((e["family"], e["manifold"]) for e in examples)
+    by_pair = Counter((example["family"], example["manifold"]) for example in examples)
     lengths = {}
     for family in families:
-        outputs = [e["output"] for e in examples if e["family"] == family]
+        outputs = [example["output"] for example in examples if example["family"] == family]
         if outputs:
             lengths[family] = {
-                "chars": _stats([len(o) for o in outputs]),
-                "words": _stats([len(o.split()) for o in outputs]),
+                "chars": _stats([len(output) for output in outputs]),
+                "words": _stats([len(output.split()) for output in outputs]),
             }
     return {
         "total": len(examples),
@@ -51,20 +51,22 @@ def summarise(examples: list[dict], families, manifolds, levels) -> dict:
             "family": count("family", families),
             "manifold": count("manifold", manifolds),
             "level": count("level", levels),
-            "family_manifold": {f: {m: by_pair.get((f, m), 0) for m in manifolds} for f in families},
+            "family_manifold": {
+                family: {manifold: by_pair.get((family, manifold), 0) for manifold in manifolds} for family in families
+            },
         },
         "output_length": lengths,
     }
 
 
-def _bars(ax, counts: dict, title: str, color: str) -> None:
+def _bars(panel, counts: dict, title: str, color: str) -> None:
     names, values = list(counts), list(counts.values())
-    bars = ax.bar(names, values, color=color)
-    ax.bar_label(bars, fontsize=8)
-    ax.set_title(title)
-    ax.set_ylabel("examples")
-    ax.tick_params(axis="x", labelsize=8)
-    ax.margins(y=0.15)
+    bars = panel.bar(names, values, color=color)
+    panel.bar_label(bars, fontsize=8)
+    panel.set_title(title)
+    panel.set_ylabel("examples")
+    panel.tick_params(axis="x", labelsize=8)
+    panel.margins(y=0.15)
 
 
 def plot(card: dict, examples: list[dict], path: str | Path) -> None:
@@ -74,20 +76,20 @@ def plot(card: dict, examples: list[dict], path: str | Path) -> None:
     _bars(axes[0][0], counts["family"], "Examples by task family", "#4c72b0")
     _bars(axes[0][1], counts["manifold"], "Examples by manifold", "#55a868")
     _bars(axes[1][0], counts["level"], "Examples by audience level", "#c44e52")
-    ax = axes[1][1]
+    panel = axes[1][1]
     for family in card["output_length"]:
-        words = [len(e["output"].split()) for e in examples if e["family"] == family]
-        ax.hist(
+        words = [len(example["output"].split()) for example in examples if example["family"] == family]
+        panel.hist(
             words,
             bins=30,
             histtype="step",
             linewidth=1.5,
             label=f"{family} (median {card['output_length'][family]['words']['median']:g})",
         )
-    ax.set_title("Output length (whitespace-separated words)")
-    ax.set_xlabel("words")
-    ax.set_ylabel("examples")
-    ax.legend(fontsize=8)
+    panel.set_title("Output length (whitespace-separated words)")
+    panel.set_xlabel("words")
+    panel.set_ylabel("examples")
+    panel.legend(fontsize=8)
     fig.suptitle(f"NAVA-Instruct generated dataset: {card['total']} examples")
     fig.tight_layout()
     with atomic_path(path) as tmp:

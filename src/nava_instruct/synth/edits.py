@@ -63,8 +63,9 @@ def remove_obstacle(rng, phraser, problem, style):
         return None
     index = rng.randrange(len(problem.obstacles))
     ref = _ref(phraser, problem, problem.obstacles[index])
-    new = replace(problem, obstacles=tuple(obstacle for j, obstacle in enumerate(problem.obstacles) if j != index))
-    ids = tuple(number for j, number in enumerate(style.obstacle_ids[: len(problem.obstacles)]) if j != index)
+    kept = [place for place in range(len(problem.obstacles)) if place != index]
+    new = replace(problem, obstacles=tuple(problem.obstacles[place] for place in kept))
+    ids = tuple(style.obstacle_ids[place] for place in kept)
     return (
         phraser.pick((f"remove {ref}", f"delete {ref}", f"get rid of {ref}", f"drop {ref} from the obstacles")),
         new,

@@ -51,10 +51,10 @@ def sphere_points(radius: float) -> tuple[tuple[float, float, float], ...]:
     for *direction, length in _QUADRUPLES:
         for ordered in set(permutations(direction)):
             coords = [radius * value / length for value in ordered]
-            if any(abs(x * 100 - round(x * 100)) > 1e-9 for x in coords):
+            if any(abs(coord * 100 - round(coord * 100)) > 1e-9 for coord in coords):
                 continue
             for signs in product((1, -1), repeat=3):
-                points.add(tuple(round(sign * x, 2) + 0.0 for sign, x in zip(signs, coords)))
+                points.add(tuple(round(sign * coord, 2) + 0.0 for sign, coord in zip(signs, coords)))
     return tuple(sorted(points))
 
 

@@ -173,10 +173,10 @@ class Defect:
         return value
 
 
-def code_number(x: float, bare_integers: bool = False) -> str:
-    if bare_integers and x == int(x):
-        return str(int(x))
-    return repr(float(x))
+def code_number(value: float, bare_integers: bool = False) -> str:
+    if bare_integers and value == int(value):
+        return str(int(value))
+    return repr(float(value))
 
 
 @dataclass
