@@ -33,7 +33,7 @@ $(INSTALLED): $(PY_LOCK) requirements-nodeps.lock pyproject.toml $(CONVERTER)
 repro: setup
 	$(BIN)/dvc repro
 	@echo "Pipeline done. Serve the fine-tuned model (OpenAI-compatible, http://127.0.0.1:8080):"
-	@echo "  $(BIN)/nava-instruct serve --model models/gguf/model-Q4_K_M.gguf"
+	@echo "  $(BIN)/nava-instruct serve"
 
 # Publisher: sign the released artifacts with $$NAVA_SIGNING_KEY (default ~/.config/nava-instruct/signing-key.pem,
 # created if missing). Anyone: check signatures and dvc.lock hashes; rebuild a commit and compare (REV=...).
@@ -47,7 +47,10 @@ REV ?= HEAD
 audit: setup
 	$(BIN)/nava-instruct audit --rev $(REV) --out audit
 
+# Lint first (pyproject.toml's [tool.ruff]: line length, import order, unused names), then the suite.
 test: setup nix-tools
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 # Debian's nix-bin, for the offline Nix checks in tests/test_environment.py; installed only when

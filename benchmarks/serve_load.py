@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from nava_instruct.cli import SERVE_MODEL
+from nava_instruct import layout
 from nava_instruct.serving.client import ClientError, NavaClient
 from nava_instruct.serving.testing import running
 
@@ -42,7 +42,7 @@ def client_loop(client: NavaClient, deadline: float, max_tokens: int, results: l
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=SERVE_MODEL, help="GGUF file (default: %(default)s)")
+    parser.add_argument("--model", default=str(layout.served_model()), help="GGUF file (default: %(default)s)")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--max-tokens", type=int, default=64)

@@ -72,11 +72,12 @@ def imported_modules(src: Path, name: str, inside_functions: bool) -> set[str]:
     }
 
 
-def stage_closure(src: Path, package: str, stage: str) -> set[str]:
-    """The modules that ``<package>.cli`` (module level) and ``<package>.<stage>`` import, transitively, themselves included."""
+def stage_closure(src: Path, package: str, stage_module: str) -> set[str]:
+    """The modules that ``<package>.cli`` (module level) and ``stage_module`` import, transitively, themselves
+    and their packages included."""
     entry = f"{package}.cli"
     seen: set[str] = set()
-    todo = [*with_parents(entry), f"{package}.{stage}"]
+    todo = [*with_parents(entry), *with_parents(stage_module)]
     while todo:
         name = todo.pop()
         if name not in seen:
@@ -114,7 +115,7 @@ def test_every_stage_runs_through_the_cli():
 @pytest.mark.parametrize("stage", sorted(cli_stages()))
 def test_stage_deps_list_every_module_it_imports(stage):
     body = cli_stages()[stage]
-    modules = stage_closure(REPO / "src", PACKAGE, stage)
+    modules = stage_closure(REPO / "src", PACKAGE, f"{PACKAGE}.stages.{stage}")
     missing = missing_deps(REPO, REPO / "src", modules, body["deps"])
     assert not missing, f"dvc.yaml stage '{stage}' misses deps: {', '.join(missing)}"
 
@@ -123,6 +124,16 @@ def write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
+
+
+@pytest.mark.parametrize("stage", sorted(cli_stages()))
+def test_stage_deps_name_no_module_it_does_not_import(stage):
+    """A module the stage does not run would only rerun it for nothing."""
+    modules = stage_closure(REPO / "src", PACKAGE, f"{PACKAGE}.stages.{stage}")
+    files = {module_file(REPO / "src", name).relative_to(REPO).as_posix() for name in modules}
+    deps = cli_stages()[stage]["deps"]
+    extra = [dep for dep in deps if dep.startswith("src/") and dep.endswith(".py") and dep not in files]
+    assert not extra, f"dvc.yaml stage '{stage}' names modules it does not import: {', '.join(extra)}"
 
 
 def test_closure_of_a_small_package(tmp_path):
@@ -144,7 +155,7 @@ def test_closure_of_a_small_package(tmp_path):
             "pkg/unused.py": "",
         },
     )
-    closure = stage_closure(src, "pkg", "stage")
+    closure = stage_closure(src, "pkg", "pkg.stage")
     assert closure == {
         "pkg",
         "pkg.cli",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import stage_params
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_json
 from nava_instruct.nava import scoring
@@ -18,11 +19,12 @@ PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1
 def eval_split(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval-split")
     mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.2, "edit": 0.2}
-    generate.run(generate.Params(size=300, mix=mix, output_dir=str(root / "generated")))
+    generate.run(stage_params(generate, size=300, mix=mix, output_dir=str(root / "generated")))
     split.run(
-        split.Params(
-            pool=str(root / "generated" / "examples.jsonl"),
-            extra_glob=str(root / "none" / "*.jsonl"),
+        stage_params(
+            split,
+            generated_dir=str(root / "generated"),
+            extra_dir=str(root / "none"),
             train_out=str(root / "train.jsonl"),
             eval_out=str(root / "eval.jsonl"),
             meta_dir=str(root / "meta"),
@@ -52,7 +54,7 @@ def params_for(root: Path, stages: Path, out: Path, **overrides) -> evaluate.Par
     ]
     values = dict(
         eval_file=str(root / "eval.jsonl"),
-        meta_file=str(root / "meta" / "eval_meta.jsonl"),
+        meta_dir=str(root / "meta"),
         train_metrics=str(root / "train_metrics.json"),
         samples_out=str(out / "samples.jsonl"),
         metrics_out=str(out / "metrics.json"),
@@ -62,7 +64,7 @@ def params_for(root: Path, stages: Path, out: Path, **overrides) -> evaluate.Par
         context=1024,
         backends=backends,
     )
-    return evaluate.Params(**{**values, **overrides})
+    return stage_params(evaluate, **{**values, **overrides})
 
 
 def test_sample_is_seeded_stratified_and_interleaved(eval_split, tmp_path):

@@ -7,14 +7,17 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
+import yaml
 
+from conftest import stage_params, write_params_file
 from nava_instruct import nava
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.nava.domain import MANIFOLD_NAMES
 from nava_instruct.params import load_section
 from nava_instruct.records import FAMILIES, LEVELS, example_id
-from nava_instruct.stages.generate import DEFAULT_MIX, Params, family_counts, run
+from nava_instruct.stages import generate as generate_stage
+from nava_instruct.stages.generate import Params, family_counts, run
 
 OUTPUTS = ("examples.jsonl", "dataset_card.json", "dataset_card.png")
 BUILTINS = {
@@ -38,7 +41,7 @@ BUILTINS = {
 
 
 def generate(tmp_path, name="out", **overrides):
-    params = Params(output_dir=str(tmp_path / name), **{"size": 400, "seed": 7, **overrides})
+    params = stage_params(generate_stage, output_dir=str(tmp_path / name), **{"size": 400, "seed": 7, **overrides})
     result = run(params)
     rows = [json.loads(line) for line in (tmp_path / name / "examples.jsonl").read_text().splitlines()]
     return params, result, rows
@@ -178,8 +181,13 @@ def test_every_family_manifold_level_cost_and_obstacle_count_appears(dataset):
 
 def test_mix_shares_are_respected(dataset, tmp_path):
     params, _, rows, _, _ = dataset
-    assert Counter(r["family"] for r in rows) == family_counts(params.size, DEFAULT_MIX)
-    assert family_counts(400, DEFAULT_MIX) == {"prompt_to_code": 260, "code_to_explanation": 100, "fix": 20, "edit": 20}
+    assert Counter(r["family"] for r in rows) == family_counts(params.size, params.mix)
+    assert family_counts(400, stage_params(generate_stage).mix) == {
+        "prompt_to_code": 260,
+        "code_to_explanation": 100,
+        "fix": 20,
+        "edit": 20,
+    }
     mix = {"prompt_to_code": 0.1, "code_to_explanation": 0.2, "fix": 0.3, "edit": 0.4}
     _, _, other = generate(tmp_path, size=200, mix=mix)
     assert Counter(r["family"] for r in other) == {
@@ -277,7 +285,8 @@ def test_fix_instructions_state_the_intended_values(tmp_path):
 
 
 def changed_numbers(before: dict, after: dict) -> list[float]:
-    """Numbers an edit instruction must state: new points, added obstacles, how removed ones are named, new cost values."""
+    """Numbers an edit instruction must state: new points, added obstacles, how removed ones are named,
+    new cost values."""
     numbers = [
         x
         for role in ("start", "goal")
@@ -452,11 +461,11 @@ def test_card_counts_and_lengths_match_the_data(dataset):
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ("  seed: 1\n  sise: 10\n", ":3: field 'generate.sise': unknown key"),
-        ("  size: -5\n", ":2: field 'generate.size': Input should be greater than 0"),
+        ("  seed: 1\n  sise: 10\n", ":3: generate.sise: unknown key"),
+        ("  size: -5\n", ":2: generate.size: Input should be greater than 0"),
         (
             "  mix:\n    prompt_to_code: 0.5\n    explain: 0.5\n",
-            ":2: field 'generate.mix': Value error, keys must be exactly",
+            ":2: generate.mix: Value error, keys must be exactly",
         ),
         (
             "  mix:\n    prompt_to_code: 0.5\n    code_to_explanation: 0.5\n    fix: 0.5\n    edit: 0.0\n",
@@ -466,26 +475,21 @@ def test_card_counts_and_lengths_match_the_data(dataset):
             "  mix:\n    prompt_to_code: 1.5\n    code_to_explanation: -0.5\n    fix: 0.0\n    edit: 0.0\n",
             "shares must be >= 0",
         ),
-        ("  beginner_share: 1.5\n", ":2: field 'generate.beginner_share'"),
+        ("  beginner_share: 1.5\n", ":2: generate.beginner_share"),
     ],
 )
 def test_bad_params_name_file_line_and_field(tmp_path, body, expected):
     path = tmp_path / "params.yaml"
-    path.write_text("generate:\n" + body)
+    given = yaml.safe_load("section:\n" + body)["section"]
+    rest = {key: value for key, value in stage_params(generate_stage).model_dump().items() if key not in given}
+    path.write_text("generate:\n" + body + yaml.safe_dump({"rest": rest}).split("\n", 1)[1])
     with pytest.raises(InputError) as caught:
         load_section(Params, "generate", path)
     assert str(caught.value).startswith(str(path)) and expected in str(caught.value)
 
 
-def test_defaults_match_the_issue():
-    params = Params()
-    assert (params.seed, params.size, params.beginner_share, params.output_dir) == (1234, 2400, 0.25, "data/generated")
-    assert params.mix == {"prompt_to_code": 0.65, "code_to_explanation": 0.25, "fix": 0.05, "edit": 0.05}
-
-
 def test_cli_runs_the_stage(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the CLI writes provenance/generate.json into the working directory
-    path = tmp_path / "params.yaml"
-    path.write_text(f"generate:\n  size: 40\n  output_dir: {tmp_path / 'cli'}\n")
+    path = write_params_file(tmp_path / "params.yaml", generate={"size": 40, "output_dir": str(tmp_path / "cli")})
     assert main(["generate", "--params", str(path)]) == 0
     assert len((tmp_path / "cli" / "examples.jsonl").read_text().splitlines()) == 40

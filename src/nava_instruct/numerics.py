@@ -97,7 +97,8 @@ def missing(profile: Profile) -> str | None:
     lacking = [flag for flag in profile.cpu_flags if flag not in (here["features"] or [])]
     if not lacking:
         return None
-    return f"'{profile.name}' needs {', '.join(profile.cpu_flags)}; this CPU ({here['model']}) has {', '.join(here['features'] or []) or 'none of them'}"
+    has = ", ".join(here["features"] or []) or "none of them"
+    return f"'{profile.name}' needs {', '.join(profile.cpu_flags)}; this CPU ({here['model']}) has {has}"
 
 
 def reproducibility_class(profile: Profile) -> str:
@@ -123,7 +124,8 @@ def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
     if wrong and "torch" in sys.modules:  # kernels are chosen once torch has loaded: too late to change them
         settings = ", ".join(f"{name}={profile.pins.get(name, '(unset)')}" for name in wrong)
         raise RunError(
-            f"numerics profile '{profile.name}' needs {settings} before torch loads; run the stage through `nava-instruct`"
+            f"numerics profile '{profile.name}' needs {settings} before torch loads;"
+            " run the stage through `nava-instruct`"
         )
     for name in PINNED:
         if name in profile.pins:

@@ -30,9 +30,10 @@ from pathlib import Path
 
 import yaml
 
-from nava_instruct import numerics
+from nava_instruct import layout, numerics
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import write_json, write_text
+from nava_instruct.params import DEFAULT_PARAMS
 from nava_instruct.release import verify
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def check_outputs(stages: dict, clone: Path) -> list[dict]:
 
 
 def reproduce(clone: Path, log_file: Path) -> tuple[int, float]:
-    """``dvc repro --force --no-run-cache`` in ``clone`` with this interpreter's tools; returns (exit status, seconds)."""
+    """``dvc repro --force --no-run-cache`` in ``clone`` with this interpreter's tools; (exit status, seconds)."""
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
@@ -176,9 +177,12 @@ def markdown(report: dict) -> str:
         f"# Audit of {report['commit']}",
         "",
         f"- Verdict: **{report['verdict']}**",
-        f"- Rebuilt with `dvc repro --force --no-run-cache` in a clean clone, in {report['repro_seconds']:.0f} s (exit status {report['repro_exit']})",
-        f"- Artifacts (cached outputs, must match bit for bit): {report['artifacts_matched']} of {report['artifacts_total']} match",
-        f"- Reports (uncached outputs: metrics, plots, provenance; may carry timings): {report['reports_matched']} of {report['reports_total']} match",
+        f"- Rebuilt with `dvc repro --force --no-run-cache` in a clean clone, in {report['repro_seconds']:.0f} s"
+        f" (exit status {report['repro_exit']})",
+        "- Artifacts (cached outputs, must match bit for bit):"
+        f" {report['artifacts_matched']} of {report['artifacts_total']} match",
+        "- Reports (uncached outputs: metrics, plots, provenance; may carry timings):"
+        f" {report['reports_matched']} of {report['reports_total']} match",
         f"- Not rebuilt (their stage did not run or did not finish): {report['not_rebuilt']} outputs",
         "",
         "| status | kind | output | stage | dvc.lock md5 | rebuilt md5 |",
@@ -192,7 +196,8 @@ def markdown(report: dict) -> str:
         lines += ["", f"## Environment differences, stage `{stage}`", ""]
         if not diffs:
             lines.append(
-                "None: the environment matches the recorded one, so it does not explain the difference (a tampered artifact, or a step that is not deterministic)."
+                "None: the environment matches the recorded one, so it does not explain the difference"
+                " (a tampered artifact, or a step that is not deterministic)."
             )
             continue
         lines += ["| key | recorded at the commit | this audit |", "|---|---|---|"]
@@ -212,6 +217,15 @@ def built_numerics(train_record: dict, stages: dict) -> dict | None:
         return train_record["numerics"]
     section = stages.get("train", {}).get("params", {}).get("params.yaml", {}).get("train", {})
     return {"profile": "cpu-bf16", "class": None} if section.get("precision") == "bf16" else None
+
+
+def provenance_dir(clone: Path) -> str:
+    """Where the commit's stages recorded their environment: its params.yaml's ``paths`` section says, or, for a
+    commit older than that section, the folder they wrote to then."""
+    try:
+        return layout.paths(clone / DEFAULT_PARAMS).provenance
+    except InputError:
+        return "provenance"
 
 
 def show(repo: Path, commit: str, path: str) -> str | None:
@@ -239,7 +253,12 @@ def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool =
                 f"{commit[:12]}:dvc.lock",
                 f"does not match the commit's inputs, so it was not produced from this commit: {names}",
             )
-        built = built_numerics(json.loads(show(repo_path, commit, "provenance/train.json") or "{}"), stages)
+        records = provenance_dir(clone)
+
+        def recorded_environment(stage: str) -> dict:
+            return json.loads(show(repo_path, commit, f"{records}/{stage}.json") or "{}")
+
+        built = built_numerics(recorded_environment("train"), stages)
         if built and (reason := numerics.cannot_rebuild(built)):
             raise RunError(f"cannot audit {commit[:12]} on this machine: {reason}")
         log.info("rebuilding %s in %s (log: %s)", commit[:12], clone, workdir / "repro.log")
@@ -248,7 +267,6 @@ def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool =
         outputs = check_outputs(stages, clone)
         artifacts = [row for row in outputs if row["kind"] == "artifact"]
         reports = [row for row in outputs if row["kind"] == "report"]
-        recorded_environment = lambda stage: json.loads(show(repo_path, commit, f"provenance/{stage}.json") or "{}")
         report = {
             "commit": commit,
             "verdict": "REPRODUCED" if exit_status == 0 and not verify.failed(artifacts) else "NOT REPRODUCED",
@@ -262,7 +280,7 @@ def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool =
             "inputs_checked": len(inputs),
             "outputs": outputs,
             "environment_differences": {
-                stage: environment_diff(recorded_environment(stage), read_json(clone / "provenance" / f"{stage}.json"))
+                stage: environment_diff(recorded_environment(stage), read_json(clone / records / f"{stage}.json"))
                 for stage in sorted({row["stage"] for row in verify.failed(artifacts) if row["status"] != NOT_REBUILT})
             },
         }

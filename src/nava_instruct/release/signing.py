@@ -85,7 +85,8 @@ def sign(private_key: Path, public_key: Path, signature_dir: Path, artifacts: di
 
 
 def current_files(artifact: Path, ignored: set[str]) -> dict[str, Path]:
-    """The artifact's files by the names a signature gives them: '.' for a single file, else the POSIX path in the folder."""
+    """The artifact's files by the names a signature gives them: '.' for a single file, else the POSIX path in
+    the folder."""
     if artifact.is_file():
         return {".": artifact}
     files = {}
@@ -97,7 +98,8 @@ def current_files(artifact: Path, ignored: set[str]) -> dict[str, Path]:
 
 
 def differences(artifact: Path, signature: Path) -> list[dict]:
-    """A row part per file whose digest differs from the one the signature's statement lists (hex; None where there is no file).
+    """A row part per file whose digest differs from the one the signature's statement lists (hex; None where
+    there is no file).
 
     The statement is read without being verified: it explains a failed verification and never passes one.
     Empty if it cannot be read or lists every file as it is now.

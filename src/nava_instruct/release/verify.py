@@ -44,12 +44,16 @@ def dvcignore(root: Path) -> pathspec.PathSpec:
 
 
 def dvc_md5(path: Path, root: Path = Path("."), ignore: pathspec.PathSpec | None = None) -> str | None:
-    """DVC's md5 of ``path`` (a folder's ends in ``.dir``, files ``ignore`` matches left out), or None if it does not exist."""
+    """DVC's md5 of ``path`` (a folder's ends in ``.dir``, files ``ignore`` matches left out), or None if it does
+    not exist."""
     if path.is_file():
         return md5_file(path)
     if not path.is_dir():
         return None
-    kept = lambda file: file.is_file() and not (ignore and ignore.match_file(file.relative_to(root).as_posix()))
+
+    def kept(file: Path) -> bool:
+        return file.is_file() and not (ignore and ignore.match_file(file.relative_to(root).as_posix()))
+
     entries = [
         {"md5": md5_file(file), "relpath": file.relative_to(path).as_posix()} for file in path.rglob("*") if kept(file)
     ]
@@ -133,9 +137,8 @@ def param_differences(expected, actual, key: str = "") -> list[str]:
         ]
     if expected == actual:
         return []
-    return [
-        f"{key + ': ' if key else ''}expected {json.dumps(expected, sort_keys=True)} found {json.dumps(actual, sort_keys=True)}"
-    ]
+    where = f"{key}: " if key else ""
+    return [f"{where}expected {json.dumps(expected, sort_keys=True)} found {json.dumps(actual, sort_keys=True)}"]
 
 
 def check_inputs(stages: dict, root: Path = Path(".")) -> list[dict]:
