@@ -2,7 +2,8 @@
 
 ``checker.py`` matches the arguments of a call to the ``Param``s and checks their types; then the
 builder checks the values (dimensions, signs, fit) and returns the built value, or reports at
-the offending expression and returns None.
+the offending expression and returns None. It reports to the ``Reporter`` it is given (the
+checker), so this module does not import the checker.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from nava_instruct.nava.values import (
     numbers,
 )
 
+# cost_function's number arguments: the weights, then those of each cost type.
 COST_ARGUMENTS = tuple(dict.fromkeys((*WEIGHT_NAMES, *(name for names in COST_TYPES.values() for name in names))))
 
 

@@ -14,6 +14,8 @@ Point = float | list[float]  # an angle on S1, coordinates on the other manifold
 
 @dataclass(frozen=True)
 class ManifoldKind:
+    """A manifold of the language: how it is built and written, and what its points are."""
+
     builtin: str  # the call that builds it
     notation: str  # how mathematics writes it
     point_dims: int | None  # coordinates of a point; None where a point is an angle (a number)
@@ -44,6 +46,8 @@ MANIFOLD_NAMES = tuple(MANIFOLDS)
 
 @dataclass(frozen=True)
 class ObstacleKind:
+    """An obstacle of the language: how it is built and which parameters it has."""
+
     builtin: str  # the call that builds it
     params: tuple[str, ...]  # its arguments, which are also its keys in the spec, in the order code writes them
 

@@ -1,6 +1,6 @@
 """Pieces of the NAVA-Instruct generator: random problems, NAVA rendering, phrasing, tasks, card.
 
-``problems`` draws navigation problems (PROBLEM dicts of the toolkit contract) with nice numbers,
+``problems`` draws navigation problems (``nava.domain.Problem``) with nice numbers,
 ``phrasing`` turns their values into words, ``render`` turns them into NAVA source, ``verify``
 runs the toolkit self-check, and ``prompts``, ``explain``, ``fixes`` and ``edits`` build the four
 task families. ``card`` summarises a generated dataset.

@@ -74,7 +74,7 @@ def remove_obstacle(rng, phraser, problem, style):
 
 
 def resize_obstacle(rng, phraser, problem, style):
-    sized = [index for index, obstacle in enumerate(problem.obstacles) if obstacle["kind"] in ("disc", "ball", "cap")]
+    sized = [index for index, obstacle in enumerate(problem.obstacles) if {"radius", "angle"} & obstacle.keys()]
     if not sized:
         return None
     index = rng.choice(sized)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import lru_cache
 from itertools import permutations, product
 
-from nava_instruct.nava.domain import MANIFOLDS, WEIGHT_NAMES, Point, Problem
+from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Point, Problem
 
 RADII = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 HALF_SIZES = (0.5, 1.0, 1.5)
@@ -152,7 +152,7 @@ def _draw_obstacle(rng: random.Random, problem: Problem, kind: str) -> dict:
     start, goal = space.position(problem.start), space.position(problem.goal)
     along = rng.uniform(0.25, 0.75)
     center = [round(2 * (x + along * (y - x) + rng.uniform(-1.5, 1.5))) / 2 + 0.0 for x, y in zip(start, goal)]
-    if kind in ("disc", "ball"):
+    if "radius" in OBSTACLES[kind].params:
         return {"kind": kind, "center": center, "radius": rng.choice(RADII)}
     half = [rng.choice(HALF_SIZES) for _ in center]
     return {
