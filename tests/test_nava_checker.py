@@ -103,7 +103,8 @@ def test_diagnostic_format():
         ),
         (
             "let M = euclidean_plane()\nlet start = [0.0, 0.0]\n"
-            "let field = navigation_field(manifold: M, start: strat, goal: [1.0, 1.0])\nlet path = compute_optimal_path(field)\n",
+            "let field = navigation_field(manifold: M, start: strat, goal: [1.0, 1.0])\n"
+            "let path = compute_optimal_path(field)\n",
             [
                 (2, 1, "warning", "'start' is bound but never used"),
                 (3, 50, "error", "unknown name 'strat'; did you mean 'start'?"),
@@ -120,7 +121,10 @@ def test_names(source, expected):
 
 
 def test_missing_argument_is_reported_at_the_call():
-    source = "let field = navigation_field(\n  manifold: se2(),\n  start: [0.0, 0.0, 0.0]\n)\nlet p = compute_optimal_path(field)\n"
+    source = (
+        "let field = navigation_field(\n  manifold: se2(),\n  start: [0.0, 0.0, 0.0]\n)\n"
+        "let p = compute_optimal_path(field)\n"
+    )
     assert_reports(source, (1, 13, "error", "navigation_field() is missing argument 'goal'"))
 
 

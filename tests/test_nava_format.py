@@ -125,13 +125,14 @@ def test_blank_lines_separate_groups_and_commented_blocks(source, canonical):
             "let r = rectangle(min_corner: [3.0, 2.0], max_corner: [5.0, 4.0])\n",
         ),
         (
-            "let os = [disc(center: [1, 1], radius: 0.5), disc(center: [3, 3], radius: 0.5), disc(center: [5, 5], radius: 1)]\n",
+            "let os = [disc(center: [1, 1], radius: 0.5), disc(center: [3, 3], radius: 0.5), "
+            "disc(center: [5, 5], radius: 1)]\n",
             "let os = [\n  disc(center: [1.0, 1.0], radius: 0.5),\n  disc(center: [3.0, 3.0], radius: 0.5),\n"
             "  disc(center: [5.0, 5.0], radius: 1.0)\n]\n",
         ),
         (
-            "let f = navigation_field(manifold: euclidean_plane(), start: [0, 0], goal: [1, 1], obstacles: [disc(center: "
-            "[5, 5], radius: 1), disc(center: [7, 7], radius: 1)])\n",
+            "let f = navigation_field(manifold: euclidean_plane(), start: [0, 0], goal: [1, 1], "
+            "obstacles: [disc(center: [5, 5], radius: 1), disc(center: [7, 7], radius: 1)])\n",
             "let f = navigation_field(\n  manifold: euclidean_plane(),\n  start: [0.0, 0.0],\n  goal: [1.0, 1.0],\n"
             "  obstacles: [disc(center: [5.0, 5.0], radius: 1.0), disc(center: [7.0, 7.0], radius: 1.0)]\n)\n",
         ),

@@ -69,7 +69,10 @@ def test_reference_explanations_state_every_fact(generated):
 
 
 def test_wrong_facts_and_code_are_caught():
-    right = "On the plane R^2 we go from (0, 0) to (5, 5) around one obstacle: a disc at (2, 2) of radius 1. The cost is geodesic."
+    right = (
+        "On the plane R^2 we go from (0, 0) to (5, 5) around one obstacle: a disc at (2, 2) of radius 1. "
+        "The cost is geodesic."
+    )
     assert score_explanation(right, SPEC)["fact_recall"] == 1.0
     wrong = "In 3D we go from (1, 1) to (7, 7); there are two obstacles. It minimises energy."
     scores = score_explanation(wrong, SPEC)

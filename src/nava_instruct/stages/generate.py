@@ -51,7 +51,8 @@ class Params(StageParams):
         if set(mix) != set(FAMILIES):
             missing, unknown = sorted(set(FAMILIES) - set(mix)), sorted(set(mix) - set(FAMILIES))
             raise ValueError(
-                f"keys must be exactly {', '.join(FAMILIES)} (missing: {missing or 'none'}, unknown: {unknown or 'none'})"
+                f"keys must be exactly {', '.join(FAMILIES)} "
+                f"(missing: {missing or 'none'}, unknown: {unknown or 'none'})"
             )
         negative = [name for name in FAMILIES if mix[name] < 0]
         if negative:
