@@ -25,6 +25,16 @@ def write_params_file(path: Path, **sections: dict) -> Path:
     return path
 
 
+def section_text(section: str, body: str) -> str:
+    """A params file whose ``section`` starts with the YAML lines ``body`` (their line numbers kept) and takes
+    every key ``body`` does not set from the repository's params.yaml."""
+    given = yaml.safe_load(f"{section}:\n{body}")[section] or {}
+    repository = yaml.safe_load((REPO / "params.yaml").read_text())[section]
+    rest = {key: value for key, value in repository.items() if key not in given}
+    indented = yaml.safe_dump({section: rest}, sort_keys=False).split("\n", 1)[1] if rest else ""
+    return f"{section}:\n{body}{indented}"
+
+
 def stage_params(stage, **overrides):
     """A stage's ``Params`` as the repository's params.yaml sets them, with ``overrides``: one source of defaults."""
     section = stage.__name__.rsplit(".", 1)[1]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import stage_params
+from conftest import section_text, stage_params
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file
@@ -47,7 +47,7 @@ def test_rerun_replaces_the_folder_byte_for_byte(tiny_base, tiny_model, tmp_path
 )
 def test_bad_source_params_are_one_line(tmp_path, section, expected):
     path = tmp_path / "params.yaml"
-    path.write_text("base:\n" + section)
+    path.write_text(section_text("base", section))
     with pytest.raises(InputError) as caught:
         load_section(base.Params, "base", path)
     assert expected in str(caught.value) and "\n" not in str(caught.value)
@@ -71,7 +71,9 @@ def test_hub_source_without_the_model_is_one_line(tmp_path):
 
 def test_missing_local_model_is_one_line(tmp_path, capsys):
     path = tmp_path / "params.yaml"
-    path.write_text(f"base:\n  source: local\n  path: {tmp_path / 'nowhere'}\n  out_dir: {tmp_path / 'out'}\n")
+    path.write_text(
+        section_text("base", f"  source: local\n  path: {tmp_path / 'nowhere'}\n  out_dir: {tmp_path / 'out'}\n")
+    )
     assert main(["base", "--params", str(path)]) == 1
     err = capsys.readouterr().err.strip()
     assert (

@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from transformers import AutoTokenizer
 
-from conftest import CONVERTER, stage_params, tiny_examples
+from conftest import CONVERTER, stage_params, tiny_examples, write_params_file
+from nava_instruct import layout
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
 from nava_instruct.lm import llamacpp
@@ -23,13 +23,13 @@ KINDS = ("f16", "Q4_K_M", "Q8_0")
 def test_writes_f16_and_quantized_files_with_a_manifest(tiny_smol_stages):
     gguf = tiny_smol_stages / "gguf"
     manifest = json.loads((gguf / "manifest.json").read_text())
-    assert sorted(manifest["files"]) == sorted([convert.BASE_GGUF, *(convert.gguf_name(kind) for kind in KINDS)])
+    assert sorted(manifest["files"]) == sorted([layout.BASE_GGUF, *(layout.model_gguf(kind) for kind in KINDS)])
     for name, file in manifest["files"].items():
         assert sha256_file(gguf / name) == file["sha256"]
     for kind in KINDS:  # llama.cpp's LLAMA_FTYPE numbers
-        llama = llamacpp.load(gguf / convert.gguf_name(kind), n_ctx=16)
+        llama = llamacpp.load(gguf / layout.model_gguf(kind), n_ctx=16)
         assert llama.metadata["general.file_type"] == {"f16": "1", "Q8_0": "7", "Q4_K_M": "15"}[kind]
-    sizes = [manifest["files"][convert.gguf_name(kind)]["bytes"] for kind in ("f16", "Q8_0", "Q4_K_M")]
+    sizes = [manifest["files"][layout.model_gguf(kind)]["bytes"] for kind in ("f16", "Q8_0", "Q4_K_M")]
     assert sizes == sorted(sizes, reverse=True)
     assert manifest["source"]["merge_info_sha256"] == sha256_file(tiny_smol_stages / "merged" / "merge_info.json")
 
@@ -95,7 +95,7 @@ def test_bad_inputs_fail_in_one_line(tiny_smol_stages, tiny_base, tmp_path, caps
         "out_dir": str(tmp_path / "gguf"),
     } | section
     section["merged_dir"] = section["merged_dir"].replace("BASE", str(tiny_base))
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"convert": section}))
+    write_params_file(tmp_path / "params.yaml", convert={"base_dir": None, **section})
     assert main(["convert", "--params", str(tmp_path / "params.yaml")]) == 1
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("error: ") and message in error

@@ -7,9 +7,8 @@ from collections import Counter
 from fractions import Fraction
 
 import pytest
-import yaml
 
-from conftest import stage_params, write_params_file
+from conftest import section_text, stage_params, write_params_file
 from nava_instruct import nava
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
@@ -480,9 +479,7 @@ def test_card_counts_and_lengths_match_the_data(dataset):
 )
 def test_bad_params_name_file_line_and_field(tmp_path, body, expected):
     path = tmp_path / "params.yaml"
-    given = yaml.safe_load("section:\n" + body)["section"]
-    rest = {key: value for key, value in stage_params(generate_stage).model_dump().items() if key not in given}
-    path.write_text("generate:\n" + body + yaml.safe_dump({"rest": rest}).split("\n", 1)[1])
+    path.write_text(section_text("generate", body))
     with pytest.raises(InputError) as caught:
         load_section(Params, "generate", path)
     assert str(caught.value).startswith(str(path)) and expected in str(caught.value)

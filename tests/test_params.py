@@ -3,6 +3,7 @@
 import pytest
 from pydantic import Field
 
+from conftest import section_text
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.params import StageParams, load_section
@@ -43,7 +44,7 @@ def test_bad_params_name_file_line_and_field(tmp_path, text, expected):
 
 
 def test_cli_prints_one_line_and_exits_1(tmp_path, capsys):
-    path = write(tmp_path, "split:\n  seed: 1\n  eval_fraktion: 0.3\n")
+    path = write(tmp_path, section_text("split", "  seed: 1\n  eval_fraktion: 0.3\n"))
     assert main(["split", "--params", str(path)]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"error: {path}:3: split.eval_fraktion: unknown key"

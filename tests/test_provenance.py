@@ -4,6 +4,7 @@ import json
 import os
 import sys
 
+from conftest import write_params_file
 from nava_instruct.cli import main
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.release import provenance
@@ -49,10 +50,12 @@ def test_stage_records_name_their_stage_command_and_numerics(monkeypatch, tmp_pa
     from test_split import make_pool
 
     monkeypatch.chdir(tmp_path)
-    write_jsonl(tmp_path / "pool.jsonl", make_pool(40))
-    (tmp_path / "params.yaml").write_text(
-        "generate:\n  size: 40\n  output_dir: generated\n"
-        "split:\n  pool: pool.jsonl\n  extra_glob: none/*.jsonl\n  train_out: t.jsonl\n  eval_out: e.jsonl\n  meta_dir: meta\n  report: report.json\n"
+    write_jsonl(tmp_path / "pool" / "examples.jsonl", make_pool(40))
+    split_outputs = {"train_out": "t.jsonl", "eval_out": "e.jsonl", "meta_dir": "meta", "report": "report.json"}
+    write_params_file(
+        tmp_path / "params.yaml",
+        generate={"size": 40, "output_dir": "generated"},
+        split={"generated_dir": "pool", "extra_dir": "none", **split_outputs},
     )
     raw = {}
     for stage in ("generate", "split"):

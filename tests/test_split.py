@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import stage_params
+from conftest import section_text, stage_params
 from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl
@@ -175,6 +175,6 @@ def test_eval_fraction_is_validated_at_the_edge(tmp_path):
     from nava_instruct.params import load_section
 
     path = tmp_path / "params.yaml"
-    path.write_text("split:\n  eval_fraction: 1.5\n")
+    path.write_text(section_text("split", "  eval_fraction: 1.5\n"))
     with pytest.raises(InputError, match=r"params.yaml:2: split.eval_fraction"):
         load_section(split.Params, "split", path)

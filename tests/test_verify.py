@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import REPO
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.release import verify
@@ -46,6 +47,13 @@ PIPELINE = {
     }
 }
 
+# The artifacts sit where the repository's params.yaml says (its paths section, which sign and verify read).
+PATHS = yaml.safe_dump({"paths": yaml.safe_load((REPO / "params.yaml").read_text())["paths"]})
+
+
+def params_text(n: int) -> str:
+    return f"make:\n  n: {n}\n{PATHS}"
+
 
 def run(workdir: Path, *command: str) -> None:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
@@ -56,7 +64,7 @@ def run(workdir: Path, *command: str) -> None:
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     (tmp_path / "make.py").write_text(MAKE)
-    (tmp_path / "params.yaml").write_text("make:\n  n: 3\n")
+    (tmp_path / "params.yaml").write_text(params_text(3))
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "helpers.py").write_text("X = 1\n")
     (tmp_path / "dvc.yaml").write_text(yaml.safe_dump(PIPELINE, sort_keys=False))
@@ -119,7 +127,7 @@ def test_tampered_output_with_its_mtime_kept_is_a_mismatch(repo, capsys):
 
 
 def test_changed_inputs_and_missing_outputs(repo, capsys):
-    (repo / "params.yaml").write_text("make:\n  n: 4\n")
+    (repo / "params.yaml").write_text(params_text(4))
     (repo / "make.py").write_text(MAKE + "# edited\n")
     (repo / "models" / "gguf" / "model-f16.gguf").unlink()
     (repo / "models" / "gguf").rmdir()

@@ -81,7 +81,8 @@ def load_section(model: type[Params], section: str, path: str | Path = DEFAULT_P
     try:
         params = model.model_validate(data[section] or {})
     except ValidationError as error:
-        first = error.errors()[0]
+        # An unknown key first: a misspelt key also leaves its intended field missing, and the typo is the news.
+        first = next((e for e in error.errors() if e["type"] == "extra_forbidden"), error.errors()[0])
         location = (section, *first["loc"])
         # The deepest key that exists in the file carries the line (a missing key has none).
         line = next((lines[location[:n]] for n in range(len(location), 0, -1) if location[:n] in lines), None)
