@@ -220,7 +220,8 @@ def main() -> None:
     log.info("CPU: %s (%s)", cpu["model"], ", ".join(cpu["features"] or []))
     for name, result in results.items():
         log.info(
-            "%-20s %7.1f useful tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB  %s, ATen %s, %d threads",
+            "%-20s %7.1f useful tok/s  padding %3.0f%%  median step %6.2f s  peak RSS %6.0f MB"
+            "  %s, ATen %s, %d threads",
             name,
             result["useful_tokens_per_s"],
             100 * result["padding_share"],

@@ -144,7 +144,8 @@ def test_audit_detects_a_tampered_artifact(published, tmp_path):
 def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_rebuilt(
     published, tmp_path, monkeypatch
 ):
-    """The rebuild's train stage writes its outputs, then fails: nothing from train on counts, though the clone had their committed reports."""
+    """The rebuild's train stage writes its outputs, then fails: nothing from train on counts, though the clone had
+    their committed reports."""
     repo, head = published
     rebuild = audit_module.reproduce
 
@@ -194,7 +195,8 @@ def test_lock_that_does_not_match_its_commit_is_refused_before_rebuilding(publis
 
 
 def test_commit_of_a_class_this_machine_lacks_is_refused_before_rebuilding(published, tmp_path, capsys):
-    """A lock whose adapter was trained on a GPU: one line naming what it needs and what is here, and nothing rebuilt."""
+    """A lock whose adapter was trained on a GPU: one line naming what it needs and what is here, and nothing
+    rebuilt."""
     repo, _ = published
     clone = tmp_path / "gpu-built"
     sh(tmp_path, "git", "clone", "-q", str(repo), str(clone))
@@ -216,8 +218,8 @@ def test_a_class_this_cpu_lacks_names_what_it_needs_and_what_is_here(monkeypatch
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma"]})
     reason = numerics.cannot_rebuild({"profile": "cpu-bf16", "class": "cpu-bf16/amx_bf16"})
     assert (
-        reason
-        == "it was built under numerics profile 'cpu-bf16' (class cpu-bf16/amx_bf16): 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma"
+        reason == "it was built under numerics profile 'cpu-bf16' (class cpu-bf16/amx_bf16):"
+        " 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma"
     )
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma", "avx512_bf16"]})
     assert numerics.cannot_rebuild({"profile": "cpu-bf16", "class": "cpu-bf16/amx_bf16"}).endswith(

@@ -146,7 +146,9 @@ def test_closure_of_a_small_package(tmp_path):
             "pkg/util.py": "from .errors import Oops\n",
             "pkg/errors.py": "class Oops(Exception):\n    pass\n",
             "pkg/server.py": "",
-            "pkg/stage.py": "import pkg.tools.deep\n\ndef run():\n    from . import lazy\n    from pkg.sub import part, CONSTANT\n",
+            "pkg/stage.py": (
+                "import pkg.tools.deep\n\ndef run():\n    from . import lazy\n    from pkg.sub import part, CONSTANT\n"
+            ),
             "pkg/tools/__init__.py": "",
             "pkg/tools/deep.py": "from ..sub.part import X\n",
             "pkg/lazy.py": "",

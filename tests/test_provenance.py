@@ -45,7 +45,8 @@ def test_cli_runs_offline_unless_told_otherwise(monkeypatch, tmp_path):
 
 
 def test_stage_records_name_their_stage_command_and_numerics(monkeypatch, tmp_path):
-    """Two stages run in one environment leave different records, which an audit still compares as the same environment."""
+    """Two stages run in one environment leave different records, which an audit still compares as the same
+    environment."""
     from nava_instruct.release.audit import environment_diff
     from test_split import make_pool
 
