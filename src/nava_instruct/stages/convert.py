@@ -9,8 +9,8 @@ through the same llama.cpp.
 - HF -> GGUF f16 is llama.cpp's own ``convert_hf_to_gguf.py``, run as a subprocess from
   ``converter_dir`` (by default ``llama.cpp/`` in the running virtual environment): the copy vendored in
   the llama-cpp-python sdist pinned in requirements.lock, which ``make setup`` fetches, checks against
-  the lock's sha256 and unpacks with its ``conversion/`` package and its ``gguf-py``. PYTHONPATH points at that gguf-py, so the
-  converter writes the GGUF version the bundled llama.cpp reads, whatever gguf PyPI installed.
+  the lock's sha256 and unpacks with its ``conversion/`` package and its ``gguf-py``. PYTHONPATH points
+  at that gguf-py, so the converter writes the GGUF version the bundled llama.cpp reads, whatever gguf PyPI installed.
 - Quantization is ``llama_cpp.llama_model_quantize``, the library that later loads the files.
   Tensors whose rows do not fit a K-quant's 256-wide blocks fall back to a 32-wide type, as
   llama.cpp's quantize tool does (SmolLM2-135M's width, 576, is such a case, so most of its
