@@ -25,6 +25,11 @@ def program(
     )
 
 
+def on_sphere(obstacles: str) -> str:
+    """A program on the unit sphere from [1, 0, 0] to [0, 1, 0] among ``obstacles``."""
+    return program(manifold="sphere()", start="[1.0, 0.0, 0.0]", goal="[0.0, 1.0, 0.0]", obstacles=obstacles)
+
+
 def diagnostics(source: str) -> list[tuple[int, int, str, str]]:
     return [(d.line, d.col, d.severity, d.message) for d in check(source, "t.nava")]
 
@@ -371,30 +376,15 @@ def test_inside_is_reported_where_the_point_is_written():
             (7, 9, "takes 'max_velocity' only with type: \"time_optimal\""),
         ),
         (
-            program(
-                manifold="sphere()",
-                start="[1.0, 0.0, 0.0]",
-                goal="[0.0, 1.0, 0.0]",
-                obstacles="[cap(center: [0.0, 0.0, -1.0], angle: 0.0)]",
-            ),
+            on_sphere("[cap(center: [0.0, 0.0, -1.0], angle: 0.0)]"),
             (6, 52, "cap angle must be between 0 and pi"),
         ),
         (
-            program(
-                manifold="sphere()",
-                start="[1.0, 0.0, 0.0]",
-                goal="[0.0, 1.0, 0.0]",
-                obstacles="[cap(center: [0.0, 0.0, -1.0], angle: 3.1415927)]",
-            ),
+            on_sphere("[cap(center: [0.0, 0.0, -1.0], angle: 3.1415927)]"),
             (6, 52, "cap angle must be between 0 and pi"),
         ),
         (
-            program(
-                manifold="sphere()",
-                start="[1.0, 0.0, 0.0]",
-                goal="[0.0, 1.0, 0.0]",
-                obstacles="[cap(center: [0.0, 0.0, -2.0], angle: 0.5)]",
-            ),
+            on_sphere("[cap(center: [0.0, 0.0, -2.0], angle: 0.5)]"),
             (6, 15, "cap center is not on the sphere"),
         ),
         (

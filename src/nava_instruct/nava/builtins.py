@@ -15,19 +15,7 @@ from dataclasses import dataclass
 
 from nava_instruct.nava.diagnostics import Reporter
 from nava_instruct.nava.domain import COST_TYPES, MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Point
-from nava_instruct.nava.values import (
-    Cost,
-    Field,
-    Lst,
-    Manifold,
-    Nothing,
-    Num,
-    Obstacle,
-    Path,
-    Value,
-    inside,
-    numbers,
-)
+from nava_instruct.nava.values import Cost, Field, Lst, Manifold, Nothing, Num, Obstacle, Path, Value, inside, numbers
 
 # cost_function's number arguments: the weights, then those of each cost type.
 COST_ARGUMENTS = tuple(dict.fromkeys((*WEIGHT_NAMES, *(name for names in COST_TYPES.values() for name in names))))
