@@ -309,6 +309,33 @@ def test_inside_is_reported_where_the_point_is_written():
 # Invalid numbers.
 
 
+COST_ERRORS = [
+    ("cost_function(length_weight: 1.0, jerk_weight: -0.5)", 56, "weights must be >= 0, got -0.5"),
+    ("cost_function(length_weight: 0.0, jerk_weight: 0.0)", 9, "cost_function weights are all zero"),
+    ("cost_function()", 9, "cost_function needs a type or at least one weight"),
+    (
+        'cost_function(type: "time_optimall", max_velocity: 2.0)',
+        29,
+        "unknown cost type \"time_optimall\"; did you mean 'time_optimal'?",
+    ),
+    ('cost_function(type: "fastest")', 29, 'unknown cost type "fastest"'),
+    ('cost_function(type: "time_optimal", max_velocity: 0.0)', 59, "max_velocity must be > 0"),
+    (
+        'cost_function(type: "time_optimal", max_velocity: 1.0, max_acceleration: -2.0)',
+        82,
+        "max_acceleration must be > 0",
+    ),
+    ('cost_function(type: "time_optimal")', 9, "time_optimal cost_function is missing argument 'max_velocity'"),
+    ('cost_function(type: "energy_optimal", energy_weight: 0.0)', 62, "energy_weight must be > 0"),
+    ('cost_function(type: "energy_optimal", max_velocity: 2.0)', 9, "takes no 'max_velocity'"),
+    (
+        "cost_function(length_weight: 1.0, max_velocity: 2.0)",
+        9,
+        "takes 'max_velocity' only with type: \"time_optimal\"",
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
@@ -344,38 +371,6 @@ def test_inside_is_reported_where_the_point_is_written():
             (6, 15, "box min_corner"),
         ),
         (
-            program(cost="cost_function(length_weight: 1.0, jerk_weight: -0.5)"),
-            (7, 56, "weights must be >= 0, got -0.5"),
-        ),
-        (
-            program(cost="cost_function(length_weight: 0.0, jerk_weight: 0.0)"),
-            (7, 9, "cost_function weights are all zero"),
-        ),
-        (program(cost="cost_function()"), (7, 9, "cost_function needs a type or at least one weight")),
-        (
-            program(cost='cost_function(type: "time_optimall", max_velocity: 2.0)'),
-            (7, 29, "unknown cost type \"time_optimall\"; did you mean 'time_optimal'?"),
-        ),
-        (program(cost='cost_function(type: "fastest")'), (7, 29, 'unknown cost type "fastest"')),
-        (program(cost='cost_function(type: "time_optimal", max_velocity: 0.0)'), (7, 59, "max_velocity must be > 0")),
-        (
-            program(cost='cost_function(type: "time_optimal", max_velocity: 1.0, max_acceleration: -2.0)'),
-            (7, 82, "max_acceleration must be > 0"),
-        ),
-        (
-            program(cost='cost_function(type: "time_optimal")'),
-            (7, 9, "time_optimal cost_function is missing argument 'max_velocity'"),
-        ),
-        (
-            program(cost='cost_function(type: "energy_optimal", energy_weight: 0.0)'),
-            (7, 62, "energy_weight must be > 0"),
-        ),
-        (program(cost='cost_function(type: "energy_optimal", max_velocity: 2.0)'), (7, 9, "takes no 'max_velocity'")),
-        (
-            program(cost="cost_function(length_weight: 1.0, max_velocity: 2.0)"),
-            (7, 9, "takes 'max_velocity' only with type: \"time_optimal\""),
-        ),
-        (
             on_sphere("[cap(center: [0.0, 0.0, -1.0], angle: 0.0)]"),
             (6, 52, "cap angle must be between 0 and pi"),
         ),
@@ -397,6 +392,11 @@ def test_inside_is_reported_where_the_point_is_written():
 )
 def test_invalid_numbers(source, expected):
     assert_reports(source, (expected[0], expected[1], "error", expected[2]))
+
+
+@pytest.mark.parametrize("cost, column, message", COST_ERRORS)
+def test_invalid_costs(cost, column, message):
+    assert_reports(program(cost=cost), (7, column, "error", message))
 
 
 def test_dim_2_is_the_plane_with_a_warning():
