@@ -35,6 +35,15 @@ def section_text(section: str, body: str) -> str:
     return f"{section}:\n{body}{indented}"
 
 
+def convert_params(merged: Path, base: Path, out: Path):
+    """Stage convert's params for these folders, with the converter `make setup` fetched."""
+    from nava_instruct.stages import convert
+
+    return stage_params(
+        convert, merged_dir=str(merged), base_dir=str(base), converter_dir=str(CONVERTER), out_dir=str(out)
+    )
+
+
 def stage_params(stage, **overrides):
     """A stage's ``Params`` as the repository's params.yaml sets them, with ``overrides``: one source of defaults."""
     section = stage.__name__.rsplit(".", 1)[1]
@@ -203,13 +212,5 @@ def tiny_smol_stages(tiny_smol_model, tmp_path_factory) -> Path:
             merge, base_dir=str(root / "base"), adapter_dir=str(root / "adapter"), out_dir=str(root / "merged")
         )
     )
-    convert.run(
-        stage_params(
-            convert,
-            merged_dir=str(root / "merged"),
-            base_dir=str(root / "base"),
-            converter_dir=str(CONVERTER),
-            out_dir=str(root / "gguf"),
-        )
-    )
+    convert.run(convert_params(root / "merged", root / "base", root / "gguf"))
     return root

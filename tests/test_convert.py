@@ -9,7 +9,7 @@ import pytest
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from transformers import AutoTokenizer
 
-from conftest import CONVERTER, stage_params, tiny_examples, write_params_file
+from conftest import CONVERTER, convert_params, tiny_examples, write_params_file
 from nava_instruct import layout
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
@@ -53,15 +53,7 @@ def test_same_input_gives_byte_identical_files(tiny_smol_stages, tmp_path):
     """Also from another folder: nothing of the path (the converter's default model name) gets in."""
     shutil.copytree(tiny_smol_stages / "merged", tmp_path / "elsewhere")
     shutil.copytree(tiny_smol_stages / "base", tmp_path / "base-elsewhere")
-    again = convert.run(
-        stage_params(
-            convert,
-            merged_dir=str(tmp_path / "elsewhere"),
-            base_dir=str(tmp_path / "base-elsewhere"),
-            converter_dir=str(CONVERTER),
-            out_dir=str(tmp_path / "gguf"),
-        )
-    )
+    again = convert.run(convert_params(tmp_path / "elsewhere", tmp_path / "base-elsewhere", tmp_path / "gguf"))
     first = json.loads((tiny_smol_stages / "gguf" / "manifest.json").read_text())
     assert {name: file["sha256"] for name, file in again["files"].items()} == {
         name: file["sha256"] for name, file in first["files"].items()
