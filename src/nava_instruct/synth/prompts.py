@@ -122,81 +122,61 @@ class _Parts:
         )
 
 
-# Each template writes one instruction; the f-strings call the random choices in reading order.
+# Each template writes one instruction. Its fields are looked up in reading order (``_Fields``), so the
+# random choices some of them make are drawn in that order.
+TEMPLATES = (
+    "{opener} that plans a path on {manifold} from {start} to {goal}, {obstacle_clause}. {cost_sentence} {Outputs}.",
+    "On {manifold}, I need to get from {start} to {goal}. {obstacle_sentence} {cost_sentence}"
+    " Write it in NAVA and {outputs}.",
+    "{request_heading}\n- space: {manifold}\n- start: {start}\n- goal: {goal}\n- obstacles: {obstacle_items}\n"
+    "- cost: {cost}\n- then {outputs}",
+    "How do I write NAVA for a path from {start} to {goal} on {manifold}, {obstacle_clause}, with {cost}?"
+    " I want to {outputs}.",
+    "Plan a path from {start} to {goal} {obstacle_clause}, where the space is {manifold} and the cost is {cost}."
+    " {Outputs}. {nava_request}",
+    "Using NAVA, set up a navigation problem on {manifold}: start at {start}, goal {goal}."
+    " {obstacle_sentence} {cost_sentence} Then {outputs}.",
+    "{mover} moving on {manifold} starts at {start} and has to reach {goal}. {obstacle_sentence} {cost_sentence}"
+    " Give me the NAVA code, and {outputs}.",
+    "NAVA: {manifold}, from {start} to {goal}, {obstacle_list}, {cost}; {outputs}.",
+    "The goal is {goal} and the start is {start}, both on {manifold}. {obstacle_sentence} {cost_sentence}"
+    " {opener} for this and {outputs}.",
+)
+_REQUEST_HEADINGS = ("Write a NAVA program for this problem:", "NAVA program, please:", "Set this up in NAVA:")
+_NAVA_REQUESTS = ("Write the NAVA program.", "Answer with NAVA code.", "Use NAVA.")
+_MOVERS = ("A robot", "A point robot", "A drone", "An agent", "A rover")
 
 
-def _sentence(parts: _Parts, rng: random.Random) -> str:
-    return (
-        f"{rng.choice(_OPENERS)} that plans a path on {parts.manifold} from {parts.start} to {parts.goal}, "
-        f"{parts.obstacle_clause()}. {parts.cost_sentence()} {_capital(parts.outputs)}."
-    )
+class _Fields(dict):
+    """A template's fields, each made when the template reaches it: ``str.format_map`` looks them up in order."""
 
+    def __init__(self, parts: _Parts, rng: random.Random):
+        super().__init__()
+        self.parts, self.rng = parts, rng
 
-def _need(parts: _Parts, rng: random.Random) -> str:
-    return (
-        f"On {parts.manifold}, I need to get from {parts.start} to {parts.goal}. {parts.obstacle_sentence()} "
-        f"{parts.cost_sentence()} Write it in NAVA and {parts.outputs}."
-    )
-
-
-def _bullets(parts: _Parts, rng: random.Random) -> str:
-    obstacles = "none" if not parts.obstacles else "; ".join(parts.obstacles)
-    head = rng.choice(("Write a NAVA program for this problem:", "NAVA program, please:", "Set this up in NAVA:"))
-    return (
-        f"{head}\n- space: {parts.manifold}\n- start: {parts.start}\n- goal: {parts.goal}\n"
-        f"- obstacles: {obstacles}\n- cost: {parts.cost}\n- then {parts.outputs}"
-    )
-
-
-def _question(parts: _Parts, rng: random.Random) -> str:
-    return (
-        f"How do I write NAVA for a path from {parts.start} to {parts.goal} on {parts.manifold}, "
-        f"{parts.obstacle_clause()}, with {parts.cost}? I want to {parts.outputs}."
-    )
-
-
-def _plan(parts: _Parts, rng: random.Random) -> str:
-    return (
-        f"Plan a path from {parts.start} to {parts.goal} {parts.obstacle_clause()}, where the space is "
-        f"{parts.manifold} and the cost is {parts.cost}. {_capital(parts.outputs)}. "
-        f"{rng.choice(('Write the NAVA program.', 'Answer with NAVA code.', 'Use NAVA.'))}"
-    )
-
-
-def _setup(parts: _Parts, rng: random.Random) -> str:
-    return (
-        f"Using NAVA, set up a navigation problem on {parts.manifold}: start at {parts.start}, goal {parts.goal}. "
-        f"{parts.obstacle_sentence()} {parts.cost_sentence()} Then {parts.outputs}."
-    )
-
-
-def _robot(parts: _Parts, rng: random.Random) -> str:
-    mover = rng.choice(("A robot", "A point robot", "A drone", "An agent", "A rover"))
-    return (
-        f"{mover} moving on {parts.manifold} starts at {parts.start} and has to reach {parts.goal}. "
-        f"{parts.obstacle_sentence()} {parts.cost_sentence()} Give me the NAVA code, and {parts.outputs}."
-    )
-
-
-def _compact(parts: _Parts, rng: random.Random) -> str:
-    obstacles = "no obstacles" if not parts.obstacles else join(parts.obstacles)
-    return f"NAVA: {parts.manifold}, from {parts.start} to {parts.goal}, {obstacles}, {parts.cost}; {parts.outputs}."
-
-
-def _goal_first(parts: _Parts, rng: random.Random) -> str:
-    return (
-        f"The goal is {parts.goal} and the start is {parts.start}, both on {parts.manifold}. "
-        f"{parts.obstacle_sentence()} {parts.cost_sentence()} {rng.choice(_OPENERS)} for this and {parts.outputs}."
-    )
-
-
-TEMPLATES = (_sentence, _need, _bullets, _question, _plan, _setup, _robot, _compact, _goal_first)
+    def __missing__(self, name: str) -> str:
+        parts, rng = self.parts, self.rng
+        if name in ("manifold", "start", "goal", "cost", "outputs"):
+            return getattr(parts, name)
+        makers = {
+            "Outputs": lambda: _capital(parts.outputs),
+            "obstacle_clause": parts.obstacle_clause,
+            "obstacle_sentence": parts.obstacle_sentence,
+            "cost_sentence": parts.cost_sentence,
+            "obstacle_items": lambda: "; ".join(parts.obstacles) or "none",
+            "obstacle_list": lambda: join(parts.obstacles) if parts.obstacles else "no obstacles",
+            "opener": lambda: rng.choice(_OPENERS),
+            "request_heading": lambda: rng.choice(_REQUEST_HEADINGS),
+            "nava_request": lambda: rng.choice(_NAVA_REQUESTS),
+            "mover": lambda: rng.choice(_MOVERS),
+        }
+        return makers[name]()
 
 
 def instruction(rng: random.Random, problem: Problem, level: str, beginner: bool) -> str:
     """A prompt_to_code instruction for ``problem`` from an asker at ``level``."""
     parts = _Parts(rng, problem, level)
-    text = rng.choice(TEMPLATES)(parts, rng)
+    text = rng.choice(TEMPLATES).format_map(_Fields(parts, rng))
     intro = rng.choice(_INTRO[level]) if beginner or rng.random() < 0.35 else ""
     gap = "\n" if "\n" in text else " "
     if beginner and rng.random() < 0.25:
