@@ -25,6 +25,11 @@ def program(
     )
 
 
+def in_space(obstacles: str) -> str:
+    """A program in R3 from the origin to [5, 5, 5] among ``obstacles``."""
+    return program(manifold="euclidean_space()", start="[0.0, 0.0, 0.0]", goal="[5.0, 5.0, 5.0]", obstacles=obstacles)
+
+
 def on_sphere(obstacles: str) -> str:
     """A program on the unit sphere from [1, 0, 0] to [0, 1, 0] among ``obstacles``."""
     return program(manifold="sphere()", start="[1.0, 0.0, 0.0]", goal="[0.0, 1.0, 0.0]", obstacles=obstacles)
@@ -349,12 +354,7 @@ COST_ERRORS = [
         ),
         (program(obstacles="[disc(center: [2.0, 2.0], radius: -1.0)]"), (6, 48, "disc radius must be > 0")),
         (
-            program(
-                manifold="euclidean_space()",
-                start="[0.0, 0.0, 0.0]",
-                goal="[5.0, 5.0, 5.0]",
-                obstacles="[sphere(center: [2.0, 2.0, 2.0], radius: 0.0)]",
-            ),
+            in_space("[sphere(center: [2.0, 2.0, 2.0], radius: 0.0)]"),
             (6, 55, "sphere radius must be > 0"),
         ),
         (
@@ -362,12 +362,7 @@ COST_ERRORS = [
             (6, 15, "rectangle min_corner must be below max_corner in every coordinate"),
         ),
         (
-            program(
-                manifold="euclidean_space()",
-                start="[0.0, 0.0, 0.0]",
-                goal="[5.0, 5.0, 5.0]",
-                obstacles="[box(min_corner: [3.0, 2.0, 1.0], max_corner: [1.0, 3.0, 2.0])]",
-            ),
+            in_space("[box(min_corner: [3.0, 2.0, 1.0], max_corner: [1.0, 3.0, 2.0])]"),
             (6, 15, "box min_corner"),
         ),
         (
