@@ -111,7 +111,7 @@ def test_audit_reproduces_every_artifact_bit_for_bit(published, tmp_path):
     )
     assert set(artifacts.values()) == {"OK"}
     reports = {row["path"] for row in report["outputs"] if row["kind"] == "report"}
-    assert {"metrics/evaluate.json", "provenance/train.json", "release/provenance.intoto.json"} <= reports
+    assert {"metrics/evaluate/metrics.json", "provenance/train.json", "release/provenance.intoto.json"} <= reports
     assert report["environment_differences"] == {} and report["not_rebuilt"] == 0
     assert "**REPRODUCED**" in (tmp_path / "report" / "audit.md").read_text()
     assert sh(repo, "git", "status", "--porcelain") == before  # the audited workspace is left alone
@@ -164,11 +164,11 @@ def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_
     assert {path: rows[path] for path in ran} == dict.fromkeys(ran, "OK")
     did_not = (
         "models/adapter",
-        "metrics/train.json",
+        "metrics/train/metrics.json",
         "models/merged",
         "provenance/merge.json",
         "models/gguf",
-        "metrics/evaluate.json",
+        "metrics/evaluate/metrics.json",
         "release/provenance.intoto.json",
     )
     assert {path: rows[path] for path in did_not} == dict.fromkeys(did_not, "NOT REBUILT")

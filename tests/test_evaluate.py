@@ -9,6 +9,7 @@ import pytest
 from conftest import stage_params
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_json
+from nava_instruct.layout import LIVE_SUMMARY
 from nava_instruct.nava import scoring
 from nava_instruct.stages import evaluate, generate, split
 
@@ -31,7 +32,7 @@ def eval_split(tmp_path_factory) -> Path:
             report=str(root / "report.json"),
         )
     )
-    write_json(root / "train_metrics.json", {"eval_loss_before": 2.5, "eval_loss_after": 0.5})
+    write_json(root / "train_metrics" / LIVE_SUMMARY, {"eval_loss_before": 2.5, "eval_loss_after": 0.5})
     return root
 
 
@@ -55,9 +56,9 @@ def params_for(root: Path, stages: Path, out: Path, **overrides) -> evaluate.Par
     values = dict(
         eval_file=str(root / "eval.jsonl"),
         meta_dir=str(root / "meta"),
-        train_metrics=str(root / "train_metrics.json"),
+        train_metrics=str(root / "train_metrics"),
         samples_out=str(out / "samples.jsonl"),
-        metrics_out=str(out / "metrics.json"),
+        metrics_dir=str(out / "metrics"),
         plots_dir=str(out / "plots"),
         prompts_per_family=PER_FAMILY,
         max_new_tokens=24,
@@ -80,7 +81,7 @@ def test_sample_is_seeded_stratified_and_interleaved(eval_split, tmp_path):
 def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
     params = params_for(eval_split, tiny_smol_stages, tmp_path)
     outputs = evaluate.run(params)
-    metrics = json.loads(Path(params.metrics_out).read_text())
+    metrics = json.loads((Path(params.metrics_dir) / LIVE_SUMMARY).read_text())
     assert metrics == outputs["metrics"]
     assert set(metrics["backends"]) == {"base", "f16", "Q4_K_M+grammar", "merged-hf"}
     assert metrics["loss"]["fine_tuned"] == {"eval_loss": 0.5, "perplexity": round(math.exp(0.5), 3)}
@@ -124,5 +125,5 @@ def test_missing_inputs_are_one_line_errors(eval_split, tiny_smol_stages, tmp_pa
     with pytest.raises(InputError, match="absent.gguf: GGUF model not found"):
         evaluate.run(missing_model)
     with pytest.raises(InputError, match="train metrics not found"):
-        evaluate.run(params_for(eval_split, tiny_smol_stages, tmp_path, train_metrics=str(tmp_path / "none.json")))
-    assert not (tmp_path / "metrics.json").exists()
+        evaluate.run(params_for(eval_split, tiny_smol_stages, tmp_path, train_metrics=str(tmp_path / "none")))
+    assert not (tmp_path / "metrics" / LIVE_SUMMARY).exists()

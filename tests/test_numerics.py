@@ -36,7 +36,7 @@ def train_tiny(folder: Path, tiny_base, tiny_data, profile: str, threads: int | 
         "eval_file": str(eval_file),
         "adapter_dir": str(folder / "adapter"),
         "checkpoint_dir": str(folder / "checkpoints"),
-        "metrics_file": str(folder / "metrics.json"),
+        "metrics_dir": str(folder / "metrics"),
         "plots_dir": str(folder / "plots"),
         "max_steps": 12,
         "batch_size": 4,

@@ -11,11 +11,15 @@ from pathlib import Path
 import psutil
 import pytest
 import torch
+import yaml
 
-from conftest import stage_params, write_params_file
+from conftest import REPO, stage_params, write_params_file
 from nava_instruct import numerics
 from nava_instruct.cli import main
+from nava_instruct.errors import RunError
 from nava_instruct.fileio import sha256_file
+from nava_instruct.layout import LIVE_SUMMARY
+from nava_instruct.params import key_line, load_section
 from nava_instruct.stages import train
 
 BIN = Path(sys.executable).parent
@@ -31,7 +35,7 @@ def write_params(folder: Path, tiny_base, tiny_data, profile: str = numerics.DEF
         "eval_file": str(eval_file),
         "adapter_dir": str(folder / "adapter"),
         "checkpoint_dir": str(folder / "checkpoints"),
-        "metrics_file": str(folder / "metrics.json"),
+        "metrics_dir": str(folder / "metrics"),
         "plots_dir": str(folder / "plots"),
         "max_steps": 40,
         "batch_size": 4,
@@ -59,6 +63,16 @@ def hashes(folder: Path) -> dict[str, str]:
     return {name: sha256_file(folder / "adapter" / name) for name in ADAPTER_FILES}
 
 
+def metrics(folder: Path) -> dict:
+    """The stage's metrics, as DVCLive wrote them."""
+    return json.loads((folder / "metrics" / LIVE_SUMMARY).read_text())
+
+
+def curve(folder: Path, name: str) -> list[str]:
+    """The lines of a loss curve DVCLive wrote: a header, then ``step<TAB>loss``."""
+    return (folder / "metrics" / "plots" / "metrics" / f"{name}.tsv").read_text().splitlines()
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, tiny_base, tiny_data) -> Path:
     """One uninterrupted run, the yardstick for determinism and resume."""
@@ -68,23 +82,42 @@ def reference(tmp_path_factory, tiny_base, tiny_data) -> Path:
 
 
 def test_run_writes_adapter_metrics_and_plots(reference):
-    metrics = json.loads((reference / "metrics.json").read_text())
-    assert metrics["steps"] == 40 and metrics["resumed_from_step"] == 0 and metrics["train_examples"] == 48
-    assert metrics["eval_loss_after"] < metrics["eval_loss_before"]
-    assert metrics["train_tokens_per_s"] > 0 and metrics["peak_rss_mb"] > 0
+    summary = metrics(reference)
+    assert summary["steps"] == 40 and summary["resumed_from_step"] == 0 and summary["train_examples"] == 48
+    assert summary["eval_loss_after"] < summary["eval_loss_before"]
+    assert summary["train_tokens_per_s"] > 0 and summary["peak_rss_mb"] > 0
+    # DVCLive's own keys: the last point of each curve, at the last step.
+    assert summary["eval_loss"] == summary["eval_loss_after"] and summary["step"] == 40
     config = json.loads((reference / "adapter" / "adapter_config.json").read_text())
     default = stage_params(train).target_modules
     assert config["target_modules"] == sorted(default) != default  # PEFT would write its set in hash order
     info = json.loads((reference / "adapter" / "training_info.json").read_text())
     assert info["determinism"]["use_deterministic_algorithms"] and info["processes"] == 1
-    train_rows = (reference / "plots" / "train_loss.tsv").read_text().splitlines()
-    assert train_rows[0] == "step\ttrain_loss" and len(train_rows) == 41
-    eval_steps = [
-        int(row.split("\t")[0]) for row in (reference / "plots" / "eval_loss.tsv").read_text().splitlines()[1:]
-    ]
-    assert eval_steps == [0, 10, 20, 30, 40]
+    train_rows = curve(reference, "train_loss")
+    assert train_rows[0] == "step\ttrain_loss" and [int(row.split("\t")[0]) for row in train_rows[1:]] == list(
+        range(1, 41)
+    )
+    assert [int(row.split("\t")[0]) for row in curve(reference, "eval_loss")[1:]] == [0, 10, 20, 30, 40]
     assert (reference / "plots" / "train_loss.png").read_bytes()[:4] == b"\x89PNG"
     assert not (reference / "checkpoints").exists()  # removed once the adapter is written
+
+
+def test_dvc_yaml_declares_the_metrics_and_plots_the_stage_writes(reference):
+    stage = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["train"]
+    folders = {"${paths.train_metrics}": "metrics", "${paths.plots}": "plots"}
+    declared = set()
+    for entry in stage["metrics"] + stage["plots"]:
+        path = next(iter(entry))
+        for key, folder in folders.items():
+            path = path.replace(key, folder)
+        declared.add(path)
+    written = {
+        path.relative_to(reference).as_posix()
+        for folder in folders.values()
+        for path in (reference / folder).rglob("*")
+        if path.is_file()
+    }
+    assert declared == written
 
 
 def test_same_inputs_give_a_byte_identical_adapter(reference, tmp_path, tiny_base, tiny_data):
@@ -115,10 +148,10 @@ def test_killed_run_resumes_to_the_identical_adapter(reference, tmp_path, tiny_b
     assert process.wait() == -signal.SIGKILL
     assert not (tmp_path / "adapter").exists()
     train_cli(params)
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert 0 < metrics["resumed_from_step"] < 40
+    assert 0 < metrics(tmp_path)["resumed_from_step"] < 40
     assert hashes(tmp_path) == hashes(reference)
-    assert (tmp_path / "plots" / "train_loss.tsv").read_text() == (reference / "plots" / "train_loss.tsv").read_text()
+    for name in ("train_loss", "eval_loss"):  # the resumed run replays its checkpoint's points into DVCLive
+        assert curve(tmp_path, name) == curve(reference, name)
 
 
 def test_checkpoint_from_other_params_is_discarded(tmp_path, tiny_base, tiny_data):
@@ -126,7 +159,7 @@ def test_checkpoint_from_other_params_is_discarded(tmp_path, tiny_base, tiny_dat
     stale.mkdir(parents=True)
     (stale / "state.json").write_text(json.dumps({"fingerprint": "other", "step": 5}))
     train_cli(write_params(tmp_path, tiny_base, tiny_data, max_steps=4, checkpoint_every=0))
-    assert json.loads((tmp_path / "metrics.json").read_text())["resumed_from_step"] == 0
+    assert metrics(tmp_path)["resumed_from_step"] == 0
 
 
 def launch_two_processes(folder: Path, tiny_base, tiny_data) -> subprocess.Popen:
@@ -182,7 +215,7 @@ def test_two_processes_train_and_resume_exactly(tmp_path, tiny_base, tiny_data):
     process.wait()
     assert not (killed / "adapter").exists()
     assert launch_two_processes(killed, tiny_base, tiny_data).wait() == 0, (killed / "launch.log").read_text()[-3000:]
-    assert 0 < json.loads((killed / "metrics.json").read_text())["resumed_from_step"] < 24
+    assert 0 < metrics(killed)["resumed_from_step"] < 24
     assert hashes(killed) == hashes(whole)
 
 
@@ -206,16 +239,20 @@ def clean_state():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only refusals")
 @pytest.mark.parametrize(
-    "overrides, expected",
+    "overrides, key, expected",
     [
-        ({"method": "qlora"}, "error: train.method: qlora needs a CUDA GPU"),
-        ({"profile": "cuda-bf16"}, "numerics.profile: 'cuda-bf16' needs a CUDA GPU; this machine has none"),
+        ({"method": "qlora"}, ("train", "method"), "train.method: qlora needs a CUDA GPU"),
+        (
+            {"profile": "cuda-bf16"},
+            ("numerics", "profile"),
+            "numerics.profile: 'cuda-bf16' needs a CUDA GPU; this machine has none",
+        ),
     ],
 )
-def test_what_this_cpu_cannot_run_is_refused(tmp_path, tiny_base, tiny_data, capsys, overrides, expected):
+def test_what_this_cpu_cannot_run_is_refused(tmp_path, tiny_base, tiny_data, capsys, overrides, key, expected):
     params = write_params(tmp_path, tiny_base, tiny_data, **overrides)
     err = run_cli(params, capsys)
-    assert err.startswith(expected) or err == f"error: {params}:2: {expected}"  # the profile key is on line 2
+    assert err.startswith(f"error: {params}:{key_line(params, key)}: {expected}")
 
 
 def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data, capsys, monkeypatch):
@@ -223,9 +260,10 @@ def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma", "f16c"]})
     params = write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16")
     err = run_cli(params, capsys)
+    where = f"{params}:{key_line(params, ('numerics', 'profile'))}"
     assert (
         err
-        == f"error: {params}:2: numerics.profile: 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
+        == f"error: {where}: numerics.profile: 'cpu-bf16' needs avx512_bf16; this CPU (AMD EPYC) has avx2, fma, f16c"
     )
 
 
@@ -258,13 +296,48 @@ def test_no_example_fits(tmp_path, tiny_base, tiny_data, capsys, clean_state):
     assert err == f"error: {tiny_data[0]}: no example fits max_length=20: every response is too long"
 
 
-def test_out_of_memory_is_one_clear_line(tmp_path, tiny_base, tiny_data, capsys, monkeypatch, clean_state):
-    def exhausted(*args):
-        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+LEVERS = "lower batch_size (raise grad_accum to keep the effective batch) or max_length"
+CPU_ALLOCATION_FAILED = (
+    "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+    "you tried to allocate 2147483648 bytes. Error code 12 (Cannot allocate memory)"
+)
 
-    monkeypatch.setattr(train, "batch_loss", exhausted)
-    err = run_cli(write_params(tmp_path, tiny_base, tiny_data), capsys)
-    assert err.startswith("error: train: out of memory at batch_size=4, max_length=128")
+
+@pytest.mark.parametrize(
+    "patched, error, overrides, expected",
+    [
+        (
+            "batch_loss",
+            torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
+            {},
+            "train: out of GPU memory in the eval before step 1 (batch_size=4, max_length=128): "
+            f"{LEVERS}, or set gradient_checkpointing: true",
+        ),
+        (
+            "train_step",
+            RuntimeError(CPU_ALLOCATION_FAILED),
+            {"gradient_checkpointing": True},
+            f"train: out of CPU memory at step 1 of 40 (batch_size=4, max_length=128): {LEVERS}",
+        ),
+    ],
+)
+def test_out_of_memory_is_a_run_error_saying_what_ran_out_when_and_what_to_lower(
+    patched, error, overrides, expected, tmp_path, tiny_base, tiny_data, monkeypatch, clean_state
+):
+    def exhausted(*args):
+        raise error
+
+    monkeypatch.setattr(train, patched, exhausted)
+    params = load_section(train.Params, "train", write_params(tmp_path, tiny_base, tiny_data, **overrides))
+    with pytest.raises(RunError) as raised:
+        train.run(params)
+    assert str(raised.value) == expected
+
+
+def test_other_runtime_errors_pass_through_unchanged():
+    with pytest.raises(RuntimeError, match="^mat1 and mat2 shapes cannot be multiplied$"):
+        with train.out_of_memory_as_run_error(stage_params(train), "at step 1 of 2"):
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
 
 
 def test_adapters_only_on_the_top_layers(tiny_base):

@@ -24,6 +24,7 @@ GENERATED_EXAMPLES = "examples.jsonl"  # in the generated folder: the records, b
 BASE_GGUF = "base-f16.gguf"  # the unmodified base model, converted for evaluation
 TRAIN_META = "train_meta.jsonl"  # in the split folder: metadata of each train record, line for line
 EVAL_META = "eval_meta.jsonl"  # ... and of each eval record
+LIVE_SUMMARY = "metrics.json"  # in a DVCLive folder (train's and evaluate's metrics): the stage's metrics
 
 # The Python locks every environment installs from (Makefile, flake.nix, Dockerfile.cuda).
 PYTHON_LOCKS = ("requirements.lock", "requirements-cuda.lock", "requirements-nodeps.lock")
@@ -48,9 +49,9 @@ class Paths(StageParams):
     adapter: str
     merged: str
     gguf: str
-    train_metrics: str
+    train_metrics: str  # DVCLive's folder for stage train
     parity_metrics: str
-    eval_metrics: str
+    eval_metrics: str  # DVCLive's folder for stage evaluate
     eval_samples: str
     plots: str
     provenance: str

@@ -9,8 +9,10 @@ transformers model (for HF↔GGUF parity). Answers are graded with the NAVA tool
 Loss and perplexity on the whole eval split (response tokens only), before and after
 fine-tuning, are measured once by stage ``train`` and carried into this stage's metrics.
 
-Outputs: a samples file (prompt, reference, answer, verdicts), a metrics JSON (a DVC metric, so
-``dvc metrics diff`` compares runs) and PNG bar charts by backend, family and manifold.
+Outputs: a samples file (prompt, reference, answer, verdicts), the metrics in DVCLive's folder
+``metrics_dir`` (metrics.json, a DVC metric, so ``dvc metrics diff`` compares runs; rewritten as
+each backend is graded, so ``dvc exp show`` follows the run) and PNG bar charts by backend, family
+and manifold.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from pathlib import Path
 from statistics import mean
 from typing import Literal
 
+from dvclive import Live
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
 from nava_instruct import nava
 from nava_instruct.errors import InputError
-from nava_instruct.fileio import atomic_path, read_jsonl, write_json, write_jsonl
-from nava_instruct.layout import BASE_GGUF, EVAL_META, model_gguf
+from nava_instruct.fileio import atomic_path, read_jsonl, write_jsonl
+from nava_instruct.layout import BASE_GGUF, EVAL_META, LIVE_SUMMARY, model_gguf
 from nava_instruct.lm import prompting
 from nava_instruct.nava import scoring
 from nava_instruct.params import StageParams
@@ -61,9 +64,9 @@ class Params(StageParams):
     merged_dir: str
     gguf_dir: str
     quantizations: list[str] = Field(min_length=1)  # stage convert's; the first is the served one
-    train_metrics: str
+    train_metrics: str  # stage train's DVCLive folder
     samples_out: str
-    metrics_out: str
+    metrics_dir: str  # this stage's DVCLive folder
     plots_dir: str
     seed: int
     prompts_per_family: dict[Literal[FAMILIES], int]
@@ -236,11 +239,17 @@ def rates(samples: list[dict], names: dict[str, str]) -> dict:
 
 def summarize(samples: list[dict]) -> dict:
     """Metrics of one backend: code rates by family (and by manifold and level for prompt→code)."""
-    of = lambda family: [s for s in samples if s["family"] == family]
+
+    def of(family: str) -> list[dict]:
+        return [s for s in samples if s["family"] == family]
+
     code = of("prompt_to_code")
-    breakdown = lambda key: {
-        value: rates([s for s in code if s[key] == value], CODE_RATES) for value in sorted({s[key] for s in code})
-    }
+
+    def breakdown(key: str) -> dict:
+        return {
+            value: rates([s for s in code if s[key] == value], CODE_RATES) for value in sorted({s[key] for s in code})
+        }
+
     tokens = sum(s["tokens"] for s in samples)
     seconds = sum(s["seconds"] for s in samples)
     return {
@@ -256,10 +265,11 @@ def summarize(samples: list[dict]) -> dict:
     }
 
 
-def loss_metrics(path: str) -> dict:
+def loss_metrics(train_metrics: str) -> dict:
     """Eval loss and perplexity before and after fine-tuning, as measured by stage ``train``."""
+    path = Path(train_metrics) / LIVE_SUMMARY
     try:
-        train = json.loads(Path(path).read_text())
+        train = json.loads(path.read_text())
     except FileNotFoundError:
         raise InputError(path, "train metrics not found (run the train stage)") from None
     return {
@@ -296,7 +306,10 @@ def plot(metrics: dict, plots_dir: Path, served: str) -> list[Path]:
         ax.legend(fontsize=8)
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    rate = lambda section, key: [backends[n][section].get(key, 0.0) for n in names]
+
+    def rate(section: str, key: str) -> list[float]:
+        return [backends[n][section].get(key, 0.0) for n in names]
+
     bars(
         axes[0],
         names,
@@ -333,21 +346,25 @@ def plot(metrics: dict, plots_dir: Path, served: str) -> list[Path]:
 
 def run(params: Params) -> dict:
     examples = sample_prompts(params)
-    losses = loss_metrics(params.train_metrics)
-    samples, backends = [], {}
+    metrics = {"loss": loss_metrics(params.train_metrics), "prompts": len(examples), "backends": {}}
+    # dvc.yaml declares the metrics and `dvc exp run` saves the experiment: DVCLive does neither.
+    live = Live(dir=params.metrics_dir, save_dvc_exp=False, dvcyaml=None)
+    live.summary = metrics  # DVCLive writes it as metrics.json
+    samples = []
     for backend in params.backends or default_backends(params):
         answered = run_backend(backend, examples, params)
         samples += answered
-        backends[backend.name] = summarize(answered)
+        figures = summarize(answered)
+        metrics["backends"][backend.name] = figures
+        live.make_summary()  # each backend's figures show in `dvc exp show` as soon as it is graded
         log.info(
             "%s: code check %.2f, spec match %.2f, %.1f tokens/s",
             backend.name,
-            backends[backend.name]["code"].get("check_rate", 0),
-            backends[backend.name]["code"].get("spec_match", 0),
-            backends[backend.name]["tokens_per_s"],
+            figures["code"].get("check_rate", 0),
+            figures["code"].get("spec_match", 0),
+            figures["tokens_per_s"],
         )
-    metrics = {"loss": losses, "prompts": len(examples), "backends": backends}
+    live.end()
     write_jsonl(params.samples_out, samples)
-    write_json(params.metrics_out, metrics)
     pngs = plot(metrics, Path(params.plots_dir), served=params.quantizations[0])
     return {"metrics": metrics, "samples": params.samples_out, "plots": [str(p) for p in pngs]}

@@ -2,8 +2,14 @@
 
 Inputs: the base folder written by stage ``base`` and the train/eval JSONL files. Outputs: the
 adapter (``adapter_dir``: adapter_model.safetensors, adapter_config.json and training_info.json,
-which records the settings in force, determinism included), ``metrics_file``, and the loss
-curves in ``plots_dir`` (train_loss.tsv, eval_loss.tsv, train_loss.png).
+which records the settings in force, determinism included); ``metrics_dir``, DVCLive's folder:
+the stage's metrics in metrics.json and the loss curves in plots/metrics/train_loss.tsv and
+eval_loss.tsv, written as training goes so that ``dvc exp show`` and ``dvc plots`` follow a run;
+and the curves drawn in ``plots_dir``/train_loss.png.
+
+The run reads as its phases: ``setup`` (seeds, processes, tokenizer), ``load_data`` (encoding and
+the plan of every step), ``setup_model`` (adapter, optimizer, schedule), ``start_or_resume``,
+``train_loop``, and ``save``.
 
 One process: ``nava-instruct train``. Several: ``accelerate launch --multi_gpu --num_processes N
 -m nava_instruct.cli train`` runs DDP, over NCCL on GPUs or gloo on CPU (there ``--cpu`` alone
@@ -41,6 +47,8 @@ import os
 import resource
 import shutil
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -56,6 +64,7 @@ import transformers
 from accelerate import Accelerator, FullyShardedDataParallelPlugin
 from accelerate.logging import get_logger
 from accelerate.utils import DistributedType, set_seed
+from dvclive import Live
 from peft import (
     LoraConfig,
     get_peft_model,
@@ -71,18 +80,13 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     BitsAndBytesConfig,
+    PreTrainedTokenizerBase,
     get_scheduler,
 )
 
 from nava_instruct import numerics
-from nava_instruct.errors import InputError
-from nava_instruct.fileio import (
-    atomic_dir,
-    atomic_path,
-    sha256_file,
-    write_json,
-    write_text,
-)
+from nava_instruct.errors import InputError, RunError
+from nava_instruct.fileio import atomic_dir, atomic_path, sha256_file, write_json
 from nava_instruct.layout import BASE_MANIFEST, TRAINING_INFO
 from nava_instruct.lm import onednn_linear
 from nava_instruct.lm.batching import (
@@ -102,6 +106,9 @@ MIXED_PRECISION = {"fp32": "no", "bf16": "bf16"}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 SCHEDULERS = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}
 CHECKPOINT_WEIGHTS = "adapter_weights.safetensors"
+CURVES = ("train_loss", "eval_loss")  # loss per supervised token: at every optimizer step, and at each evaluation
+# torch's CPU allocator reports a failed allocation as a plain RuntimeError that names it.
+CPU_ALLOCATOR = "DefaultCPUAllocator"
 
 
 class Params(StageParams):
@@ -110,8 +117,8 @@ class Params(StageParams):
     eval_file: str
     adapter_dir: str
     checkpoint_dir: str
-    metrics_file: str
-    plots_dir: str
+    metrics_dir: str  # DVCLive's folder: metrics.json and plots/metrics/<curve>.tsv
+    plots_dir: str  # train_loss.png
     method: Literal["lora", "qlora"]
     r: int = Field(ge=1)
     alpha: int = Field(ge=1)
@@ -214,14 +221,12 @@ def load_model(params: Params, profile: numerics.Profile, trust_remote_code: boo
         model = get_peft_model(model, config)
     except ValueError as error:
         raise params.field_error("target_modules", str(error).splitlines()[0]) from None
-    model.peft_config["default"].target_modules = sorted(
-        params.target_modules
-    )  # PEFT keeps a set: written in hash order
+    # PEFT keeps the names as a set, which adapter_config.json would list in hash order.
+    model.peft_config["default"].target_modules = sorted(params.target_modules)
     if profile.onednn_linears:
         onednn_linear.route(model)
-    if (
-        precision != "fp32"
-    ):  # autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input
+    if precision != "fp32":
+        # Autocast runs the adapter's matmuls in 16 bits anyway: skip PEFT's float32 copy of each input.
         for layer in model.modules():
             if isinstance(layer, BaseTunerLayer):
                 layer.cast_input_dtype_enabled = False
@@ -244,9 +249,8 @@ def adapter_checkpoints(accelerator: Accelerator, model) -> None:
 
     def load(models, input_dir):
         models.clear()
-        set_peft_model_state_dict(
-            adapter, load_file(Path(input_dir) / CHECKPOINT_WEIGHTS)
-        )  # copied onto the model's device
+        # Loaded on the CPU; set_peft_model_state_dict copies the weights onto the model's device.
+        set_peft_model_state_dict(adapter, load_file(Path(input_dir) / CHECKPOINT_WEIGHTS))
 
     accelerator.register_save_state_pre_hook(save)
     accelerator.register_load_state_pre_hook(load)
@@ -325,6 +329,66 @@ def train_step(model, accelerator: Accelerator, batches: list[list[Encoded]], su
     return accelerator.reduce(total, "sum").item() / supervised
 
 
+def exhausted_memory(error: BaseException) -> str | None:
+    """The memory that ``error`` says ran out, or None if it is another error."""
+    if isinstance(error, MemoryError) or CPU_ALLOCATOR in str(error):
+        return "CPU memory"
+    if isinstance(error, torch.OutOfMemoryError):
+        return "GPU memory"
+    return None
+
+
+@contextlib.contextmanager
+def out_of_memory_as_run_error(params: Params, when: str) -> Iterator[None]:
+    """Running out of GPU or CPU memory becomes one RunError line: what ran out, when, and what to lower."""
+    try:
+        yield
+    except (RuntimeError, MemoryError) as error:  # torch.OutOfMemoryError is a RuntimeError
+        memory = exhausted_memory(error)
+        if memory is None:
+            raise
+        levers = "lower batch_size (raise grad_accum to keep the effective batch) or max_length"
+        if not params.gradient_checkpointing:
+            levers += ", or set gradient_checkpointing: true"
+        raise RunError(
+            f"train: out of {memory} {when} (batch_size={params.batch_size}, max_length={params.max_length}): {levers}"
+        ) from None
+
+
+class LossCurves:
+    """The loss curves: in the checkpointed state, and through DVCLive on the main process.
+
+    DVCLive appends each point to ``plots/metrics/<curve>.tsv`` in its folder and rewrites metrics.json
+    with the latest ones, so ``dvc exp show`` and ``dvc plots show`` follow the run while it trains.
+    The folder starts afresh from the state: a resumed run replays its checkpoint's points first and
+    ends with the very files an uninterrupted run writes.
+    """
+
+    def __init__(self, state: dict, live_dir: str, main_process: bool):
+        self.state = state
+        # dvc.yaml declares these metrics and plots and `dvc exp run` saves the experiment: DVCLive does neither.
+        self.live = Live(dir=live_dir, save_dvc_exp=False, dvcyaml=None) if main_process else None
+        for name in CURVES:
+            for step, loss in state[name]:
+                self._log(name, step, loss)
+
+    def add(self, name: str, step: int, loss: float) -> None:
+        self.state[name].append([step, loss])
+        self._log(name, step, loss)
+
+    def _log(self, name: str, step: int, loss: float) -> None:
+        if self.live is not None:
+            self.live.step = step  # the optimizer step, not DVCLive's own count of calls
+            self.live.log_metric(name, loss)
+            self.live.make_summary()
+
+    def close(self, metrics: dict) -> None:
+        """The stage's metrics join the last point of each curve in DVCLive's metrics.json."""
+        if self.live is not None:
+            self.live.summary.update(metrics)
+            self.live.end()
+
+
 def plot(state: dict, path: Path) -> None:
     import matplotlib
 
@@ -345,44 +409,52 @@ def plot(state: dict, path: Path) -> None:
     plt.close(figure)
 
 
-def write_outputs(params: Params, accelerator: Accelerator, model, info: dict, metrics: dict, state: dict) -> None:
-    """Adapter (atomically, as a folder), metrics and plots; then the checkpoints go."""
-    weights = accelerator.get_state_dict(model)  # every process takes part (FSDP gathers the shards)
-    if accelerator.is_main_process:
-        with atomic_dir(params.adapter_dir) as tmp:
-            accelerator.unwrap_model(model).save_pretrained(tmp, state_dict=weights)
-            write_json(tmp / TRAINING_INFO, info)
-        write_json(params.metrics_file, metrics)
-        plots = Path(params.plots_dir)
-        for name in ("train_loss", "eval_loss"):
-            write_text(
-                plots / f"{name}.tsv",
-                f"step\t{name}\n" + "".join(f"{step}\t{loss:.6f}\n" for step, loss in state[name]),
-            )
-        plot(state, plots / "train_loss.png")
-        shutil.rmtree(params.checkpoint_dir, ignore_errors=True)
-    accelerator.wait_for_everyone()
+# --- The phases of a run, in order: setup, data, model, start or resume, loop, save. ---
 
 
-def run(params: Params) -> dict:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    profile = numerics.current()
-    check_device(params, profile, world)
-    manifest_path = Path(params.base_dir) / BASE_MANIFEST
-    if not manifest_path.is_file():
-        raise InputError(params.base_dir, "base model not found: run `nava-instruct base` (or `dvc repro base`) first")
-    try:
-        return train(params, profile, world, manifest_path)
-    except (torch.OutOfMemoryError, MemoryError):
-        raise InputError(
-            "train",
-            f"out of memory at batch_size={params.batch_size}, max_length={params.max_length}: lower them (raise grad_accum to keep the effective batch)",
-        ) from None
+@dataclass(frozen=True)
+class Session:
+    """What ``setup`` makes: the processes and the tokenizer."""
+
+    accelerator: Accelerator
+    tokenizer: PreTrainedTokenizerBase
+    pad_id: int
+    trust_remote_code: bool
+    determinism: dict  # the settings in force, recorded with the adapter
+    started: float  # time.perf_counter() at the start, for the wall time
 
 
-def train(params: Params, profile: numerics.Profile, world: int, manifest_path: Path) -> dict:
+@dataclass(frozen=True)
+class Data:
+    """What ``load_data`` makes: the encoded sets and the plan of every optimizer step."""
+
+    sets: dict[str, EncodedSet]  # "train" and "eval"
+    plan: Plan
+    total_steps: int
+
+
+@dataclass(frozen=True)
+class Learner:
+    """What ``setup_model`` makes: the model with its adapter, prepared for the processes, and what steps it."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+
+
+@dataclass(frozen=True)
+class LoopStats:
+    """What this run of ``train_loop`` did: a resumed run times only the steps it ran itself."""
+
+    resumed_from: int
+    train_seconds: float
+    tokens: int
+
+
+def setup(params: Params, profile: numerics.Profile, world: int, manifest_path: Path) -> Session:
+    """Seed and pin the kernels, start the processes (DDP or FSDP when launched on several), load the tokenizer."""
     started = time.perf_counter()
-    determinism = make_deterministic(params.seed)
+    determinism = make_deterministic(params.seed)  # before anything draws a random number
     fsdp = (
         FullyShardedDataParallelPlugin(fsdp_version=2, auto_wrap_policy="transformer_based_wrap")
         if params.distributed == "fsdp" and world > 1
@@ -394,18 +466,20 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
     )
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # its per-checkpoint chatter
     trust_remote_code = json.loads(manifest_path.read_text())["trust_remote_code"]
-
     tokenizer = AutoTokenizer.from_pretrained(params.base_dir, trust_remote_code=trust_remote_code)
-    pad_id = (
-        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    )  # masked by position
-    data = {
-        "train": encode_file(params.train_file, tokenizer, params.max_length, params.prompt_format),
-        "eval": encode_file(
-            params.eval_file, tokenizer, params.max_length, params.prompt_format, limit=params.eval_examples
-        ),
+    # Padding is masked by position, so without a pad token any id will do.
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    return Session(accelerator, tokenizer, pad_id, trust_remote_code, determinism, started)
+
+
+def load_data(params: Params, session: Session) -> Data:
+    """Encode both sets (prompts cut to max_length, examples whose response does not fit dropped); plan the steps."""
+    tokenizer, max_length, prompt_format = session.tokenizer, params.max_length, params.prompt_format
+    sets = {
+        "train": encode_file(params.train_file, tokenizer, max_length, prompt_format),
+        "eval": encode_file(params.eval_file, tokenizer, max_length, prompt_format, limit=params.eval_examples),
     }
-    for name, encoded in data.items():
+    for name, encoded in sets.items():
         log.info(
             "%s: %d examples, %d prompts cut to max_length=%d, %d dropped (response too long)",
             name,
@@ -414,15 +488,20 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
             params.max_length,
             encoded.dropped,
         )
-    plan = Plan(data["train"].examples, params.batch_size, params.grad_accum, accelerator.num_processes, params.seed)
+    processes = session.accelerator.num_processes
+    plan = Plan(sets["train"].examples, params.batch_size, params.grad_accum, processes, params.seed)
     if plan.steps_per_epoch == 0:
         raise InputError(
             params.train_file,
-            f"{len(data['train'].examples)} examples fill no step of {plan.per_step} batches of {params.batch_size}",
+            f"{len(sets['train'].examples)} examples fill no step of {plan.per_step} batches of {params.batch_size}",
         )
-    total_steps = params.max_steps or params.epochs * plan.steps_per_epoch
+    return Data(sets, plan, total_steps=params.max_steps or params.epochs * plan.steps_per_epoch)
 
-    model = load_model(params, profile, trust_remote_code, accelerator.local_process_index)
+
+def setup_model(params: Params, profile: numerics.Profile, session: Session, total_steps: int) -> Learner:
+    """The base with a fresh adapter, its optimizer and learning-rate schedule, ready for the processes."""
+    accelerator = session.accelerator
+    model = load_model(params, profile, session.trust_remote_code, accelerator.local_process_index)
     # The fused kernel gave the same bits on real and emulated CPUs where the for-each one did not (docs/numerics.md).
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=params.lr, weight_decay=params.weight_decay, fused=True
@@ -431,75 +510,105 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
         SCHEDULERS[params.lr_scheduler], optimizer, num_warmup_steps=params.warmup_steps, num_training_steps=total_steps
     )
     model, optimizer = accelerator.prepare(model, optimizer)
-    accelerator.register_for_checkpointing(
-        scheduler
-    )  # stepped here once per step, not once per process as a prepared one is
+    # Not prepared, which would step it once per process, but saved and restored with every checkpoint.
+    accelerator.register_for_checkpointing(scheduler)
     adapter_checkpoints(accelerator, model)
+    return Learner(model, optimizer, scheduler)
 
-    def eval_loss() -> float:
-        return evaluate(model, data["eval"], params.batch_size, accelerator, pad_id)
 
-    inputs = {
+def run_inputs(params: Params, profile: numerics.Profile, manifest_path: Path, processes: int) -> dict:
+    """What the adapter is made of: params, numerics, processes, and the sha256 of the base and of the data."""
+    return {
         "params": params.model_dump(),
         "numerics": profile.name,
         "base": sha256_file(manifest_path),
-        "processes": accelerator.num_processes,
+        "processes": processes,
+        "train": sha256_file(params.train_file),
+        "eval": sha256_file(params.eval_file),
     }
-    inputs |= {name: sha256_file(path) for name, path in (("train", params.train_file), ("eval", params.eval_file))}
+
+
+def eval_loss(params: Params, session: Session, data: Data, learner: Learner) -> float:
+    """The loss per supervised token over the eval set; every process takes part."""
+    return evaluate(learner.model, data.sets["eval"], params.batch_size, session.accelerator, session.pad_id)
+
+
+def start_or_resume(params: Params, session: Session, data: Data, learner: Learner, inputs: dict) -> dict:
+    """The state of the newest checkpoint made from these very inputs, or a fresh one with the eval loss at step 0."""
     fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    state = resume(accelerator, Path(params.checkpoint_dir), fingerprint)
+    state = resume(session.accelerator, Path(params.checkpoint_dir), fingerprint)
     if state is None:
-        state = {"fingerprint": fingerprint, "step": 0, "train_loss": [], "eval_loss": [[0, eval_loss()]], "tokens": 0}
-        log.info("eval loss before training: %.4f", state["eval_loss"][0][1])
-    resumed_from, train_seconds, tokens_this_run = state["step"], 0.0, 0
+        with out_of_memory_as_run_error(params, "in the eval before step 1"):
+            before = eval_loss(params, session, data, learner)
+        state = {"fingerprint": fingerprint, "step": 0, "train_loss": [], "eval_loss": [[0, before]], "tokens": 0}
+        log.info("eval loss before training: %.4f", before)
+    return state
 
-    model.train()
-    bar = tqdm(
-        total=total_steps, initial=resumed_from, desc="train", unit="step", disable=not accelerator.is_main_process
-    )
-    for step in range(resumed_from + 1, total_steps + 1):  # optimizer steps, counted from 1
-        tick = time.perf_counter()
-        work = plan.step(step - 1, accelerator.process_index)
-        loss = train_step(
-            model,
-            accelerator,
-            [[data["train"].examples[i] for i in batch] for batch in work.batches],
-            work.supervised,
-            pad_id,
-        )
-        accelerator.clip_grad_norm_(model.parameters(), params.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        train_seconds += time.perf_counter() - tick
-        tokens_this_run += work.tokens
-        state["step"], state["tokens"] = step, state["tokens"] + work.tokens
-        state["train_loss"].append([step, loss])
-        bar.set_postfix(loss=f"{loss:.3f}", eval=f"{state['eval_loss'][-1][1]:.3f}")
-        bar.update()
-        if step < total_steps and params.eval_every and step % params.eval_every == 0:
-            state["eval_loss"].append([step, eval_loss()])
-        if step < total_steps and params.checkpoint_every and step % params.checkpoint_every == 0:
-            save_checkpoint(accelerator, Path(params.checkpoint_dir), state)
+
+def optimizer_step(params: Params, session: Session, data: Data, learner: Learner, step: int) -> tuple[float, int]:
+    """One optimizer step over this process's share of the plan; its loss per supervised token, and its tokens."""
+    accelerator, model = session.accelerator, learner.model
+    work = data.plan.step(step - 1, accelerator.process_index)  # the plan counts steps from 0
+    batches = [[data.sets["train"].examples[i] for i in batch] for batch in work.batches]
+    loss = train_step(model, accelerator, batches, work.supervised, session.pad_id)
+    accelerator.clip_grad_norm_(model.parameters(), params.max_grad_norm)
+    learner.optimizer.step()
+    learner.scheduler.step()
+    learner.optimizer.zero_grad(set_to_none=True)
+    return loss, work.tokens
+
+
+def train_loop(params: Params, session: Session, data: Data, learner: Learner, curves: LossCurves) -> LoopStats:
+    """The optimizer steps from the state's on, with evaluations and checkpoints on their schedule."""
+    state, total = curves.state, data.total_steps
+    resumed_from, seconds, tokens = state["step"], 0.0, 0
+    learner.model.train()  # from_pretrained leaves a model in eval mode
+    main = session.accelerator.is_main_process
+    bar = tqdm(total=total, initial=resumed_from, desc="train", unit="step", disable=not main)
+    for step in range(resumed_from + 1, total + 1):  # optimizer steps, counted from 1
+        with out_of_memory_as_run_error(params, f"at step {step} of {total}"):
+            tick = time.perf_counter()
+            loss, step_tokens = optimizer_step(params, session, data, learner, step)
+            seconds += time.perf_counter() - tick
+            tokens += step_tokens
+            state["step"], state["tokens"] = step, state["tokens"] + step_tokens
+            curves.add("train_loss", step, loss)
+            bar.set_postfix(loss=f"{loss:.3f}", eval=f"{state['eval_loss'][-1][1]:.3f}")
+            bar.update()
+            # The last step's evaluation follows the loop; a checkpoint there would be removed at once.
+            if step < total and params.eval_every and step % params.eval_every == 0:
+                curves.add("eval_loss", step, eval_loss(params, session, data, learner))
+            if step < total and params.checkpoint_every and step % params.checkpoint_every == 0:
+                save_checkpoint(session.accelerator, Path(params.checkpoint_dir), state)
     bar.close()
-    state["eval_loss"].append([total_steps, eval_loss()])
+    with out_of_memory_as_run_error(params, f"in the eval after step {total}"):
+        curves.add("eval_loss", total, eval_loss(params, session, data, learner))
+    return LoopStats(resumed_from, seconds, tokens)
 
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def stage_metrics(
+    params: Params, profile: numerics.Profile, session: Session, data: Data, state: dict, stats: LoopStats
+) -> dict:
+    """The run's figures: losses, throughput, peak memory, and what max_length cut or dropped from the data."""
+    accelerator = session.accelerator
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    last10 = [loss for _, loss in state["train_loss"][-10:]]
     metrics = {
         "eval_loss_before": state["eval_loss"][0][1],
         "eval_loss_after": state["eval_loss"][-1][1],
-        "train_loss_last10": sum(loss for _, loss in state["train_loss"][-10:]) / len(state["train_loss"][-10:]),
-        "steps": total_steps,
-        "epochs": round(total_steps / plan.steps_per_epoch, 3),
-        "resumed_from_step": resumed_from,
-        "wall_time_s": round(time.perf_counter() - started, 1),
-        "train_time_s": round(train_seconds, 1),
+        "train_loss_last10": sum(last10) / len(last10),
+        "steps": data.total_steps,
+        "epochs": round(data.total_steps / data.plan.steps_per_epoch, 3),
+        "resumed_from_step": stats.resumed_from,
+        "wall_time_s": round(time.perf_counter() - session.started, 1),
+        "train_time_s": round(stats.train_seconds, 1),
         "train_tokens": state["tokens"],
-        "train_tokens_per_s": round(tokens_this_run / train_seconds, 1) if train_seconds else None,
+        "train_tokens_per_s": round(stats.tokens / stats.train_seconds, 1) if stats.train_seconds else None,
+        # The largest over the processes: every process takes part in the gather.
         "peak_rss_mb": round(accelerator.gather(torch.tensor([peak_rss], device=accelerator.device)).max().item()),
         **{
             f"{name}_{key}": value
-            for name, encoded in data.items()
+            for name, encoded in data.sets.items()
             for key, value in (
                 ("examples", len(encoded.examples)),
                 ("truncated", encoded.truncated),
@@ -509,25 +618,67 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
     }
     if profile.device == "cuda":
         metrics["peak_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
-    info = {
+    return metrics
+
+
+def training_info(params: Params, profile: numerics.Profile, session: Session, inputs: dict, steps: int) -> dict:
+    """training_info.json, kept with the adapter: what it was trained on and under, determinism included."""
+    processes = session.accelerator.num_processes
+    return {
         "method": params.method,
         "prompt_format": params.prompt_format,
         "numerics": numerics.record(),
-        "processes": accelerator.num_processes,
-        "distributed": params.distributed if accelerator.num_processes > 1 else None,
+        "processes": processes,
+        "distributed": params.distributed if processes > 1 else None,
         "device": torch.cuda.get_device_name() if profile.device == "cuda" else "cpu",
-        "steps": total_steps,
+        "steps": steps,
         "base": {"dir": params.base_dir, "manifest_sha256": inputs["base"]},
-        "data": {name: {"file": getattr(params, f"{name}_file"), "sha256": inputs[name]} for name in data},
-        "determinism": determinism,
+        "data": {name: {"file": getattr(params, f"{name}_file"), "sha256": inputs[name]} for name in ("train", "eval")},
+        "determinism": session.determinism,
         "versions": {module.__name__: module.__version__ for module in (torch, transformers, peft, accelerate)},
     }
-    write_outputs(params, accelerator, model, info, metrics, state)
+
+
+def save(params: Params, session: Session, learner: Learner, curves: LossCurves, info: dict, metrics: dict) -> None:
+    """The adapter (atomically, as a folder), the metrics through DVCLive and the loss plot; then the checkpoints go."""
+    accelerator = session.accelerator
+    weights = accelerator.get_state_dict(learner.model)  # every process takes part (FSDP gathers the shards)
+    if accelerator.is_main_process:
+        with atomic_dir(params.adapter_dir) as tmp:
+            accelerator.unwrap_model(learner.model).save_pretrained(tmp, state_dict=weights)
+            write_json(tmp / TRAINING_INFO, info)
+        curves.close(metrics)
+        plot(curves.state, Path(params.plots_dir) / "train_loss.png")
+        shutil.rmtree(params.checkpoint_dir, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+def train(params: Params, profile: numerics.Profile, world: int, manifest_path: Path) -> dict:
+    session = setup(params, profile, world, manifest_path)
+    data = load_data(params, session)
+    learner = setup_model(params, profile, session, data.total_steps)
+    inputs = run_inputs(params, profile, manifest_path, session.accelerator.num_processes)
+    state = start_or_resume(params, session, data, learner, inputs)
+    curves = LossCurves(state, params.metrics_dir, session.accelerator.is_main_process)
+    stats = train_loop(params, session, data, learner, curves)
+    metrics = stage_metrics(params, profile, session, data, curves.state, stats)
+    save(params, session, learner, curves, training_info(params, profile, session, inputs, data.total_steps), metrics)
     log.info(
         "eval loss %.4f -> %.4f in %d steps; adapter in %s",
         metrics["eval_loss_before"],
         metrics["eval_loss_after"],
-        total_steps,
+        data.total_steps,
         params.adapter_dir,
     )
     return metrics
+
+
+def run(params: Params) -> dict:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    profile = numerics.current()
+    check_device(params, profile, world)
+    manifest_path = Path(params.base_dir) / BASE_MANIFEST
+    if not manifest_path.is_file():
+        raise InputError(params.base_dir, "base model not found: run `nava-instruct base` (or `dvc repro base`) first")
+    with out_of_memory_as_run_error(params, "while loading the model or saving the adapter"):
+        return train(params, profile, world, manifest_path)
