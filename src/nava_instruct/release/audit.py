@@ -28,8 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 from nava_instruct import layout, numerics
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import write_json, write_text
@@ -82,20 +80,13 @@ def resolve_commit(repo: Path, rev: str) -> str:
     return done.stdout.strip()
 
 
-def uncached_outputs(dvc_yaml: Path) -> set[str]:
-    """Outputs, metrics and plots that dvc.yaml declares with ``cache: false``."""
-    stages = (yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages", {})
-    paths = set()
-    for body in stages.values():
-        for kind in ("outs", "metrics", "plots"):
-            for entry in body.get(kind, []):
-                if isinstance(entry, dict):
-                    paths.update(
-                        path
-                        for path, options in entry.items()
-                        if isinstance(options, dict) and options.get("cache") is False
-                    )
-    return paths
+def uncached_outputs(clone: Path) -> set[str]:
+    """Outputs, metrics and plots that the clone's dvc.yaml declares with ``cache: false``, read by DVC itself,
+    so that ``${paths.…}`` and every other interpolation resolve as they do for ``dvc repro``."""
+    from dvc.repo import Repo
+
+    with Repo(str(clone)) as repo:
+        return {out.def_path for out in repo.index.outs if not out.use_cache}
 
 
 def flatten(value: object, prefix: str = "") -> dict[str, object]:
@@ -140,7 +131,7 @@ def rebuilt_stages(clone: Path) -> set[str]:
 
 def check_outputs(stages: dict, clone: Path) -> list[dict]:
     """Each recorded output, rehashed: its kind (artifact or report), and NOT REBUILT where its stage did not finish."""
-    uncached = uncached_outputs(clone / "dvc.yaml")
+    uncached = uncached_outputs(clone)
     rebuilt = rebuilt_stages(clone)
     rows = []
     for row in verify.check_outputs(stages, clone):
