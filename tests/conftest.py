@@ -25,6 +25,27 @@ def write_params_file(path: Path, **sections: dict) -> Path:
     return path
 
 
+def write_train_params(folder: Path, tiny_base, tiny_data, profile: str = numerics.DEFAULT, **overrides) -> Path:
+    """A params file for the train stage on the tiny model, whose outputs all land in ``folder``."""
+    train_file, eval_file = tiny_data
+    section = {
+        "base_dir": str(tiny_base),
+        "train_file": str(train_file),
+        "eval_file": str(eval_file),
+        "adapter_dir": str(folder / "adapter"),
+        "checkpoint_dir": str(folder / "checkpoints"),
+        "metrics_dir": str(folder / "metrics"),
+        "plots_dir": str(folder / "plots"),
+        "max_steps": 40,
+        "batch_size": 4,
+        "max_length": 128,
+        "lr": 0.01,
+        "eval_every": 10,
+        "checkpoint_every": 5,
+    } | overrides
+    return write_params_file(folder / "params.yaml", numerics={"profile": profile}, train=section)
+
+
 def section_text(section: str, body: str) -> str:
     """A params file whose ``section`` starts with the YAML lines ``body`` (their line numbers kept) and takes
     every key ``body`` does not set from the repository's params.yaml."""

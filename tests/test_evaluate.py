@@ -21,17 +21,9 @@ def eval_split(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval-split")
     mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.2, "edit": 0.2}
     generate.run(stage_params(generate, size=300, mix=mix, output_dir=str(root / "generated")))
-    split.run(
-        stage_params(
-            split,
-            generated_dir=str(root / "generated"),
-            extra_dir=str(root / "none"),
-            train_out=str(root / "train.jsonl"),
-            eval_out=str(root / "eval.jsonl"),
-            meta_dir=str(root / "meta"),
-            report=str(root / "report.json"),
-        )
-    )
+    names = {"generated_dir": "generated", "extra_dir": "none", "train_out": "train.jsonl", "eval_out": "eval.jsonl"}
+    names |= {"meta_dir": "meta", "report": "report.json"}
+    split.run(stage_params(split, **{field: str(root / name) for field, name in names.items()}))
     write_json(root / "train_metrics" / LIVE_SUMMARY, {"eval_loss_before": 2.5, "eval_loss_after": 0.5})
     return root
 

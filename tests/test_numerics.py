@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_params_file
+from conftest import write_train_params
 from nava_instruct import numerics
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.fileio import sha256_file
@@ -29,23 +29,7 @@ GOLDEN = Path(__file__).parent / "golden" / "adapter_sha256.json"
 
 def train_tiny(folder: Path, tiny_base, tiny_data, profile: str, threads: int | None) -> Path:
     """The train stage through the CLI, started with none of the pins set: the program must set them itself."""
-    train_file, eval_file = tiny_data
-    section = {
-        "base_dir": str(tiny_base),
-        "train_file": str(train_file),
-        "eval_file": str(eval_file),
-        "adapter_dir": str(folder / "adapter"),
-        "checkpoint_dir": str(folder / "checkpoints"),
-        "metrics_dir": str(folder / "metrics"),
-        "plots_dir": str(folder / "plots"),
-        "max_steps": 12,
-        "batch_size": 4,
-        "max_length": 128,
-        "lr": 0.01,
-        "eval_every": 0,
-        "checkpoint_every": 0,
-    }
-    params = write_params_file(folder / "params.yaml", numerics={"profile": profile}, train=section)
+    params = write_train_params(folder, tiny_base, tiny_data, profile, max_steps=12, eval_every=0, checkpoint_every=0)
     env = {name: value for name, value in os.environ.items() if name not in numerics.PINNED}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)

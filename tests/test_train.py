@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, stage_params, write_params_file
+from conftest import REPO, stage_params, write_train_params
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import RunError
@@ -24,27 +24,6 @@ from nava_instruct.stages import train
 
 BIN = Path(sys.executable).parent
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json", "training_info.json")
-
-
-def write_params(folder: Path, tiny_base, tiny_data, profile: str = numerics.DEFAULT, **overrides) -> Path:
-    """A params file whose train outputs all land in ``folder``."""
-    train_file, eval_file = tiny_data
-    section = {
-        "base_dir": str(tiny_base),
-        "train_file": str(train_file),
-        "eval_file": str(eval_file),
-        "adapter_dir": str(folder / "adapter"),
-        "checkpoint_dir": str(folder / "checkpoints"),
-        "metrics_dir": str(folder / "metrics"),
-        "plots_dir": str(folder / "plots"),
-        "max_steps": 40,
-        "batch_size": 4,
-        "max_length": 128,
-        "lr": 0.01,
-        "eval_every": 10,
-        "checkpoint_every": 5,
-    } | overrides
-    return write_params_file(folder / "params.yaml", numerics={"profile": profile}, train=section)
 
 
 def train_cli(params: Path) -> None:
@@ -77,7 +56,7 @@ def curve(folder: Path, name: str) -> list[str]:
 def reference(tmp_path_factory, tiny_base, tiny_data) -> Path:
     """One uninterrupted run, the yardstick for determinism and resume."""
     folder = tmp_path_factory.mktemp("reference")
-    train_cli(write_params(folder, tiny_base, tiny_data))
+    train_cli(write_train_params(folder, tiny_base, tiny_data))
     return folder
 
 
@@ -121,10 +100,10 @@ def test_dvc_yaml_declares_the_metrics_and_plots_the_stage_writes(reference):
 
 
 def test_same_inputs_give_a_byte_identical_adapter(reference, tmp_path, tiny_base, tiny_data):
-    train_cli(write_params(tmp_path, tiny_base, tiny_data))
+    train_cli(write_train_params(tmp_path, tiny_base, tiny_data))
     assert hashes(tmp_path) == hashes(reference)
     other_seed = tmp_path / "seed"
-    train_cli(write_params(other_seed, tiny_base, tiny_data, seed=7))
+    train_cli(write_train_params(other_seed, tiny_base, tiny_data, seed=7))
     assert hashes(other_seed)["adapter_model.safetensors"] != hashes(reference)["adapter_model.safetensors"]
 
 
@@ -136,7 +115,7 @@ def wait_for_checkpoint(process: subprocess.Popen, folder: Path) -> None:
 
 
 def test_killed_run_resumes_to_the_identical_adapter(reference, tmp_path, tiny_base, tiny_data):
-    params = write_params(tmp_path, tiny_base, tiny_data)
+    params = write_train_params(tmp_path, tiny_base, tiny_data)
     process = subprocess.Popen(
         [str(BIN / "nava-instruct"), "train", "--params", str(params)],
         cwd=tmp_path,
@@ -158,7 +137,7 @@ def test_checkpoint_from_other_params_is_discarded(tmp_path, tiny_base, tiny_dat
     stale = tmp_path / "checkpoints" / "step-00000005"
     stale.mkdir(parents=True)
     (stale / "state.json").write_text(json.dumps({"fingerprint": "other", "step": 5}))
-    train_cli(write_params(tmp_path, tiny_base, tiny_data, max_steps=4, checkpoint_every=0))
+    train_cli(write_train_params(tmp_path, tiny_base, tiny_data, max_steps=4, checkpoint_every=0))
     assert metrics(tmp_path)["resumed_from_step"] == 0
 
 
@@ -168,7 +147,7 @@ def launch_two_processes(folder: Path, tiny_base, tiny_data) -> subprocess.Popen
     ``--multi_gpu`` makes accelerate start the processes through torchrun; without CUDA they join
     over gloo on the CPU. (``--cpu --num_processes 2`` would start one process unless MPI is installed.)
     """
-    params = write_params(
+    params = write_train_params(
         folder,
         tiny_base,
         tiny_data,
@@ -250,7 +229,7 @@ def clean_state():
     ],
 )
 def test_what_this_cpu_cannot_run_is_refused(tmp_path, tiny_base, tiny_data, capsys, overrides, key, expected):
-    params = write_params(tmp_path, tiny_base, tiny_data, **overrides)
+    params = write_train_params(tmp_path, tiny_base, tiny_data, **overrides)
     err = run_cli(params, capsys)
     assert err.startswith(f"error: {params}:{key_line(params, key)}: {expected}")
 
@@ -258,7 +237,7 @@ def test_what_this_cpu_cannot_run_is_refused(tmp_path, tiny_base, tiny_data, cap
 def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data, capsys, monkeypatch):
     """An AVX2-only CPU asked for cpu-bf16: one line naming the file, line, field, what is needed and what is here."""
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "AMD EPYC", "features": ["avx2", "fma", "f16c"]})
-    params = write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16")
+    params = write_train_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16")
     err = run_cli(params, capsys)
     where = f"{params}:{key_line(params, ('numerics', 'profile'))}"
     assert (
@@ -270,14 +249,14 @@ def test_bf16_without_hardware_support_is_refused(tmp_path, tiny_base, tiny_data
 def test_profile_pins_are_refused_once_torch_has_loaded(tmp_path, tiny_base, tiny_data, capsys, monkeypatch):
     """This test process loaded torch under the portable pins: another profile's kernels can no longer be chosen."""
     monkeypatch.setattr(numerics, "cpu", lambda: {"model": "Xeon", "features": ["avx2", "avx512_bf16", "fma"]})
-    err = run_cli(write_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16"), capsys)
+    err = run_cli(write_train_params(tmp_path, tiny_base, tiny_data, profile="cpu-bf16"), capsys)
     assert err.startswith("error: numerics profile 'cpu-bf16' needs MKL_CBWR=(unset)") and err.endswith(
         "run the stage through `nava-instruct`"
     )
 
 
 def test_missing_base_model(tmp_path, tiny_base, tiny_data, capsys):
-    err = run_cli(write_params(tmp_path, tmp_path / "nowhere", tiny_data), capsys)
+    err = run_cli(write_train_params(tmp_path, tmp_path / "nowhere", tiny_data), capsys)
     assert (
         err
         == f"error: {tmp_path / 'nowhere'}: base model not found: run `nava-instruct base` (or `dvc repro base`) first"
@@ -287,12 +266,12 @@ def test_missing_base_model(tmp_path, tiny_base, tiny_data, capsys):
 def test_empty_dataset(tmp_path, tiny_base, tiny_data, capsys, clean_state):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
-    err = run_cli(write_params(tmp_path, tiny_base, (empty, tiny_data[1])), capsys)
+    err = run_cli(write_train_params(tmp_path, tiny_base, (empty, tiny_data[1])), capsys)
     assert err == f"error: {empty}: empty file: no records"
 
 
 def test_no_example_fits(tmp_path, tiny_base, tiny_data, capsys, clean_state):
-    err = run_cli(write_params(tmp_path, tiny_base, tiny_data, max_length=20), capsys)
+    err = run_cli(write_train_params(tmp_path, tiny_base, tiny_data, max_length=20), capsys)
     assert err == f"error: {tiny_data[0]}: no example fits max_length=20: every response is too long"
 
 
@@ -328,7 +307,7 @@ def test_out_of_memory_is_a_run_error_saying_what_ran_out_when_and_what_to_lower
         raise error
 
     monkeypatch.setattr(train, patched, exhausted)
-    params = load_section(train.Params, "train", write_params(tmp_path, tiny_base, tiny_data, **overrides))
+    params = load_section(train.Params, "train", write_train_params(tmp_path, tiny_base, tiny_data, **overrides))
     with pytest.raises(RunError) as raised:
         train.run(params)
     assert str(raised.value) == expected
