@@ -1,0 +1,166 @@
+"""The checker in the loop: a code answer that the NAVA checker rejects is tried again, within bounds.
+
+Attempt 1 is the normal, greedy answer. If it is code and has a checker error, more attempts are
+made, by the policy's mode:
+
+- ``sample``: the same prompt sampled at ``temperature``, with a distinct seed each time;
+- ``repair``: the model is asked to fix the latest broken program, in the fix family's words, with
+  the checker's error lines (and the original request, where there is one); the first repair is
+  greedy, later ones sampled, since a greedy repair of the same program would only repeat itself;
+- ``both``: repair and sample in turn, a repair first;
+- ``off``: no loop.
+
+It stops at the first answer that checks, after ``max_attempts``, or when ``seconds`` have
+passed (checked before each attempt, so a call ends within ``seconds`` plus one generation). If
+no answer checks, the first is kept and ``checked`` is false. An answer that is not code (an
+explanation) is returned untouched after one attempt.
+
+The module knows nothing of HTTP or of a model: the caller passes ``generate(prompt, temperature,
+seed) -> text`` and, for repairs, ``repair_prompt(instruction, program) -> prompt`` in its own
+prompt type (token ids, chat messages, a text).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar, get_args
+
+from nava_instruct import nava
+from nava_instruct.nava.diagnostics import errors
+from nava_instruct.nava.scoring import CODE_LINE, extract_code
+
+Mode = Literal["off", "sample", "repair", "both"]
+How = Literal["greedy", "sample", "repair"]
+MODES: tuple[str, ...] = get_args(Mode)
+
+# The first of the fix family's wordings (synth/fixes.py), which the model was trained on; no hint
+# of the right value is given, only what the checker says.
+REPAIR_ASK = "This NAVA program doesn't check. The checker says:\n{diags}\nFix the program."
+REQUEST_LINE = "It should do this: {request}\n"
+NOT_CODE = "the answer is not a NAVA program"
+
+Prompt = TypeVar("Prompt")
+
+
+@dataclass(frozen=True)
+class Policy:
+    mode: Mode = "sample"
+    max_attempts: int = 4
+    seconds: float | None = None  # None: no deadline
+    temperature: float = 0.7  # of sampled attempts
+    seed: int = 0  # attempt k (the greedy one is 1) uses seed + k - 1
+
+
+@dataclass(frozen=True)
+class Attempt:
+    how: How
+    answer: str
+    errors: list[str]  # the checker's error lines; empty when the answer checks
+    code: bool = True  # a sampled or repaired attempt may come back as prose
+
+    def record(self) -> dict:
+        return {"how": self.how, "error": self.errors[0] if self.errors else None}
+
+
+@dataclass
+class Checked:
+    """The answer kept and how it was arrived at; ``checked`` is None when the answer is not code."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    kept: int = 0  # index of the kept attempt
+    checked: bool | None = None
+
+    @property
+    def answer(self) -> str:
+        return self.attempts[self.kept].answer
+
+    @property
+    def first_answer(self) -> str:
+        return self.attempts[0].answer
+
+    def record(self) -> dict:
+        return {
+            "attempts": len(self.attempts),
+            "checked": self.checked,
+            "first_checked": None if self.checked is None else not self.attempts[0].errors,
+            "tries": [attempt.record() for attempt in self.attempts],
+        }
+
+
+def is_code(answer: str) -> bool:
+    """Whether an answer is a program: it has a line of NAVA code (scoring's test for code in an
+    explanation), or its program parses. A program cut off at max_tokens does not parse but is code."""
+    if CODE_LINE.search(answer):
+        return True
+    try:
+        nava.format_source(extract_code(answer))
+    except nava.NavaError:
+        return False
+    return True
+
+
+def check_errors(answer: str) -> list[str]:
+    """The checker's error lines for the program in an answer, as the fix family quotes them."""
+    found = errors(nava.check(extract_code(answer)))
+    return [f"line {error.line}, column {error.col}: {error.message}" for error in found]
+
+
+def repair_instruction(program_errors: list[str], request: str | None) -> str:
+    ask = REPAIR_ASK.format(diags="\n".join(program_errors))
+    return (REQUEST_LINE.format(request=request) if request else "") + ask
+
+
+def next_how(mode: Mode, attempt: int) -> How:
+    """How attempt ``attempt`` (1 is the greedy one) is made."""
+    if mode == "both":
+        return "repair" if attempt % 2 == 0 else "sample"
+    return mode
+
+
+def answer(
+    generate: Callable[[Prompt, float, int], str],
+    prompt: Prompt,
+    policy: Policy,
+    *,
+    request: str | None = None,
+    repair_prompt: Callable[[str, str], Prompt] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Checked:
+    """Answer ``prompt``, trying again while the code does not check (see the module docstring).
+
+    ``request`` is what was asked, in words, for the repair prompt; ``repair_prompt`` is required
+    for the ``repair`` and ``both`` modes.
+    """
+    if policy.mode in ("repair", "both") and repair_prompt is None:
+        raise ValueError(f"mode {policy.mode!r} needs a repair_prompt")
+    started = clock()
+    first = generate(prompt, 0.0, policy.seed)
+    if not is_code(first):
+        return Checked([Attempt("greedy", first, [], code=False)])
+    result = Checked([Attempt("greedy", first, check_errors(first))])
+    while result.attempts[-1].errors and policy.mode != "off" and len(result.attempts) < policy.max_attempts:
+        if policy.seconds is not None and clock() - started >= policy.seconds:
+            break
+        result.attempts.append(next_attempt(generate, prompt, policy, result.attempts, request, repair_prompt))
+    result.checked = not result.attempts[-1].errors
+    result.kept = len(result.attempts) - 1 if result.checked else 0
+    return result
+
+
+def next_attempt(generate, prompt, policy: Policy, attempts: list[Attempt], request, repair_prompt) -> Attempt:
+    number = len(attempts) + 1
+    how = next_how(policy.mode, number)
+    seed = policy.seed + number - 1
+    if how == "repair":
+        broken = next(attempt for attempt in reversed(attempts) if attempt.code)
+        instruction = repair_instruction(broken.errors, request)
+        first_repair = not any(attempt.how == "repair" for attempt in attempts)
+        temperature = 0.0 if first_repair else policy.temperature
+        text = generate(repair_prompt(instruction, extract_code(broken.answer)), temperature, seed)
+    else:
+        text = generate(prompt, policy.temperature, seed)
+    if not is_code(text):
+        return Attempt(how, text, [NOT_CODE], code=False)
+    return Attempt(how, text, check_errors(text))
