@@ -48,6 +48,18 @@ def call(url: str, body: bytes | dict | None = None, key: str | None = None) -> 
         return error.code, json.loads(error.read())
 
 
+def stream(url: str, body: dict) -> list[dict]:
+    """A streamed answer's chunks, after checking the server-sent events' framing and the final ``[DONE]``."""
+    request = urllib.request.Request(
+        url, json.dumps(body | {"stream": True}).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+        events = response.read().decode().split("\n\n")
+    assert events[-2:] == ["data: [DONE]", ""] and all(event.startswith("data: {") for event in events[:-2]), events
+    return [json.loads(event.removeprefix("data: ")) for event in events[:-2]]
+
+
 @pytest.fixture(scope="module")
 def gguf(tiny_smol_stages):
     return tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf"
@@ -127,7 +139,9 @@ def test_chat_prompts_the_model_as_trained(server, tiny_smol_stages):
             "plus max_tokens (300) exceed the context of 256 tokens",
         ),
         ("/v1/completions", {"prompt": "x" * MAX_BODY_BYTES}, 413, f"request body over {MAX_BODY_BYTES} bytes"),
-        ("/v1/completions", {"prompt": PROMPT, "stream": True}, 400, "streaming is not supported"),
+        ("/v1/completions", {"prompt": "", "stream": True}, 400, "field 'prompt'"),
+        ("/v1/completions", {"prompt": PROMPT, "max_tokens": 300, "stream": True}, 400, "exceed the context"),
+        ("/v1/chat/completions", {"messages": [], "stream": True}, 400, "field 'messages'"),
         ("/v1/completions", {"prompt": PROMPT, "grammar": "json"}, 400, "field 'grammar'"),
         ("/v1/chat/completions", {"messages": []}, 400, "field 'messages': List should have at least 1 item"),
         ("/v1/chat/completions", {"messages": [{"content": "hi"}]}, 400, "missing field 'messages.0.role'"),
@@ -138,6 +152,36 @@ def test_chat_prompts_the_model_as_trained(server, tiny_smol_stages):
 def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server, path, body, status, message):
     got, answer = call(server + path, body)
     assert got == status and message in answer["error"]["message"], answer
+    assert call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 2})[0] == 200
+
+
+def test_a_streamed_completion_is_the_whole_answer_in_pieces(server):
+    whole = call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 12})[1]
+    chunks = stream(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 12})
+    assert {chunk["object"] for chunk in chunks} == {"text_completion"} and len(chunks) > 2
+    assert "".join(chunk["choices"][0]["text"] for chunk in chunks) == whole["choices"][0]["text"]
+    assert [chunk["choices"][0]["finish_reason"] for chunk in chunks] == [None] * (len(chunks) - 1) + ["length"]
+
+
+def test_a_streamed_chat_starts_with_the_role_and_ends_with_the_finish_reason(server):
+    body = {"messages": [{"role": "user", "content": "Write NAVA code."}], "max_tokens": 12}
+    whole = call(server + "/v1/chat/completions", body)[1]
+    chunks = stream(server + "/v1/chat/completions", body)
+    assert {chunk["object"] for chunk in chunks} == {"chat.completion.chunk"}
+    deltas = [chunk["choices"][0]["delta"] for chunk in chunks]
+    assert (
+        deltas[0] == {"role": "assistant"}
+        and deltas[-1] == {}
+        and chunks[-1]["choices"][0]["finish_reason"] == "length"
+    )
+    assert "".join(delta["content"] for delta in deltas[1:-1]) == whole["choices"][0]["message"]["content"]
+
+
+def test_a_client_leaving_a_stream_frees_the_server(server):
+    body = json.dumps({"prompt": PROMPT, "max_tokens": 200, "stream": True}).encode()
+    request = urllib.request.Request(server + "/v1/completions", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.readline().startswith(b"data: {")
     assert call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 2})[0] == 200
 
 
@@ -170,6 +214,8 @@ def test_generation_stops_at_eos(eos_server):
     status, answer = call(eos_server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8})
     assert status == 200 and answer["choices"][0]["finish_reason"] == "stop"
     assert answer["choices"][0]["text"] == "" and answer["usage"]["completion_tokens"] == 0
+    [chunk] = stream(eos_server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8})
+    assert chunk["choices"][0]["text"] == "" and chunk["choices"][0]["finish_reason"] == "stop"
 
 
 def test_concurrent_requests_are_answered_one_at_a_time(server):

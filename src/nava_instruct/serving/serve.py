@@ -9,30 +9,40 @@ A thin FastAPI layer over ``llama_cpp.Llama``, run by uvicorn (docs/serving.md h
   ``input`` (the NAVA program an instruction is about), which fills the prompt's ``### Input:``;
 - ``GET /v1/models``; ``GET /health``, which needs no API key.
 
+With ``"stream": true`` both generation routes answer with server-sent events in OpenAI's shape:
+``data: {chunk}`` lines (``text_completion`` chunks, or ``chat.completion.chunk`` ones whose first
+delta is the role), the last chunk carrying ``finish_reason``, then ``data: [DONE]``;
+``stream_options`` is ignored (no usage chunk).
+
 Generation is greedy unless ``temperature`` > 0 and stops at EOS (``finish_reason: "stop"``) or
 after ``max_tokens`` (``"length"``). ``"grammar": "nava"`` constrains decoding with the NAVA GBNF
 grammar, ``"none"`` lifts it; without the field the server's ``--grammar`` applies. Every bad
 request gets a 4xx with an OpenAI-style ``{"error": {"message": ...}}`` body: malformed JSON,
 missing or invalid fields, an empty prompt, a prompt plus ``max_tokens`` beyond the context (400),
-a wrong API key (401), a body over 1 MiB (413). Requests are answered one at a time (one model,
-one context).
+a wrong API key (401), a body over 1 MiB (413); a request is checked before its stream starts, so
+a refused one gets that JSON body too. Requests are answered one at a time (one model, one
+context): a stream holds the context from its first chunk to its last, or until its client leaves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
+import json
 import logging
 import threading
+from collections.abc import Callable, Generator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from llama_cpp import LlamaGrammar
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nava_instruct.errors import InputError
@@ -59,13 +69,6 @@ class Options(BaseModel):
     seed: int | None = None
     grammar: Literal["nava", "none"] | None = None  # None: the server's --grammar
     stream: bool = False
-
-    @field_validator("stream")
-    @classmethod
-    def _no_stream(cls, stream: bool) -> bool:
-        if stream:
-            raise ValueError("streaming is not supported: send stream: false")
-        return stream
 
 
 class CompletionRequest(Options):
@@ -138,6 +141,24 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class EventStream(StreamingResponse):
+    """Server-sent events from a generator, which is closed as soon as the response ends, however it ends.
+
+    Starlette leaves a stream whose client went away to the garbage collector, which may never come
+    for an idle server: the generator would keep holding what it holds (here the model's lock).
+    """
+
+    def __init__(self, events: Generator[str]):
+        super().__init__(events, media_type="text/event-stream")
+        self.events = events
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # no worker thread runs the generator now: Starlette waits for them when it cancels
+            self.events.close()
+
+
 def create_app(
     model: str | Path,
     *,
@@ -176,6 +197,20 @@ def create_app(
         options = request.model_dump(include={"max_tokens", "temperature", "top_p", "stop", "seed"})
         return options | {"grammar": grammars[request.grammar or grammar], "model": model_id}
 
+    def answer(request: Options, create: Callable[..., dict | Iterator[dict]]) -> dict | StreamingResponse:
+        """``create()``'s whole answer, or, for ``stream: true``, the events of ``create(stream=True)``."""
+        if not request.stream:
+            with lock:
+                return create()
+        return EventStream(events(create))
+
+    def events(create: Callable[..., Iterator[dict]]) -> Generator[str]:
+        # The lock is taken when the first event is asked for and let go when the stream ends or is closed.
+        with lock, contextlib.closing(create(stream=True)) as chunks:
+            for chunk in chunks:
+                yield f"data: {json.dumps(chunk)}\n\n"
+        yield "data: [DONE]\n\n"
+
     app = FastAPI(
         title="nava-instruct",
         exception_handlers={
@@ -196,20 +231,20 @@ def create_app(
             "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "nava-instruct"}],
         }
 
-    @app.post("/v1/completions", dependencies=[Depends(authorized)])
-    def completions(request: CompletionRequest) -> dict:
-        with lock:
-            ids = llamacpp.prompt_tokens(llama, request.prompt)
-            return llama.create_completion(ids, **generation(request, len(ids)))
+    # Tokenizing reads the vocabulary, not the context: requests are checked outside the lock.
+    @app.post("/v1/completions", dependencies=[Depends(authorized)], response_model=None)
+    def completions(request: CompletionRequest) -> dict | StreamingResponse:
+        ids = llamacpp.prompt_tokens(llama, request.prompt)
+        return answer(request, partial(llama.create_completion, ids, **generation(request, len(ids))))
 
-    @app.post("/v1/chat/completions", dependencies=[Depends(authorized)])
-    def chat(request: ChatRequest) -> dict:
+    @app.post("/v1/chat/completions", dependencies=[Depends(authorized)], response_model=None)
+    def chat(request: ChatRequest) -> dict | StreamingResponse:
         if formatter is None:
             raise HTTPException(400, "this model has no chat template: use /v1/completions")
         messages = [message.model_dump(exclude_none=True) for message in request.messages]
-        with lock:
-            ids = llamacpp.prompt_tokens(llama, formatter(messages=messages).prompt)
-            return llama.create_chat_completion(messages=messages, **generation(request, len(ids)))
+        ids = llamacpp.prompt_tokens(llama, formatter(messages=messages).prompt)
+        create = partial(llama.create_chat_completion, messages=messages, **generation(request, len(ids)))
+        return answer(request, create)
 
     return app
 
