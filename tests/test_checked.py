@@ -86,6 +86,13 @@ def test_later_repairs_are_sampled_and_work_on_the_latest_program():
     assert result.checked is True and [t["how"] for t in result.record()["tries"]][1:] == ["repair"] * 3
 
 
+def test_when_code_was_asked_for_prose_is_retried_by_sampling():
+    script = Script(EXPLANATION, GOOD)
+    result = checked.answer(script, "ask", Policy(mode="repair"), repair_prompt=repair_prompt, code_asked=True)
+    assert result.checked is True and script.calls[1] == ("ask", 0.7, 1)
+    assert result.record()["tries"] == [{"how": "greedy", "error": checked.NOT_CODE}, {"how": "sample", "error": None}]
+
+
 def test_both_alternates_repair_and_sample():
     script = Script(BAD, BAD, BAD, GOOD)
     result = checked.answer(script, "ask", Policy(mode="both"), repair_prompt=repair_prompt)

@@ -13,7 +13,7 @@ made, by the policy's mode:
 It stops at the first answer that checks, after ``max_attempts``, or when ``seconds`` have
 passed (checked before each attempt, so a call ends within ``seconds`` plus one generation). If
 no answer checks, the first is kept and ``checked`` is false. An answer that is not code (an
-explanation) is returned untouched after one attempt.
+explanation) is returned untouched after one attempt, unless the caller says code was asked for.
 
 The module knows nothing of HTTP or of a model: the caller passes ``generate(prompt, temperature,
 seed) -> text`` and, for repairs, ``repair_prompt(instruction, program) -> prompt`` in its own
@@ -126,20 +126,22 @@ def answer(
     *,
     request: str | None = None,
     repair_prompt: Callable[[str, str], Prompt] | None = None,
+    code_asked: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> Checked:
     """Answer ``prompt``, trying again while the code does not check (see the module docstring).
 
     ``request`` is what was asked, in words, for the repair prompt; ``repair_prompt`` is required
-    for the ``repair`` and ``both`` modes.
+    for the ``repair`` and ``both`` modes. With ``code_asked`` a first answer that is not code is a
+    failed attempt rather than an explanation to pass through.
     """
     if policy.mode in ("repair", "both") and repair_prompt is None:
         raise ValueError(f"mode {policy.mode!r} needs a repair_prompt")
     started = clock()
     first = generate(prompt, 0.0, policy.seed)
-    if not is_code(first):
+    if not is_code(first) and not code_asked:
         return Checked([Attempt("greedy", first, [], code=False)])
-    result = Checked([Attempt("greedy", first, check_errors(first))])
+    result = Checked([graded("greedy", first)])
     while result.attempts[-1].errors and policy.mode != "off" and len(result.attempts) < policy.max_attempts:
         if policy.seconds is not None and clock() - started >= policy.seconds:
             break
@@ -151,16 +153,21 @@ def answer(
 
 def next_attempt(generate, prompt, policy: Policy, attempts: list[Attempt], request, repair_prompt) -> Attempt:
     number = len(attempts) + 1
-    how = next_how(policy.mode, number)
+    programs = [attempt for attempt in attempts if attempt.code]
+    how = next_how(policy.mode, number) if programs else "sample"  # with no program, there is nothing to repair
     seed = policy.seed + number - 1
     if how == "repair":
-        broken = next(attempt for attempt in reversed(attempts) if attempt.code)
+        broken = programs[-1]
         instruction = repair_instruction(broken.errors, request)
         first_repair = not any(attempt.how == "repair" for attempt in attempts)
         temperature = 0.0 if first_repair else policy.temperature
         text = generate(repair_prompt(instruction, extract_code(broken.answer)), temperature, seed)
     else:
         text = generate(prompt, policy.temperature, seed)
+    return graded(how, text)
+
+
+def graded(how: How, text: str) -> Attempt:
     if not is_code(text):
         return Attempt(how, text, [NOT_CODE], code=False)
     return Attempt(how, text, check_errors(text))

@@ -6,6 +6,12 @@ quantization, the GGUF with NAVA grammar-constrained decoding, and, on a subset,
 transformers model (for HF↔GGUF parity). Answers are graded with the NAVA toolkit
 (``scoring``): code by parse, check and spec-match rates, explanations by fact recall.
 
+With ``checker_loop`` on, a GGUF backend answers the code families through the checker loop
+(``lm.checked``, as ``nava-instruct serve`` does): a greedy answer that the checker rejects is
+tried again, up to ``max_attempts``. Each sample records its attempts and whether its first
+answer checked; each code section of the metrics has ``first_check_rate`` (the greedy answers)
+next to ``check_rate`` (the answers kept).
+
 Loss and perplexity on the whole eval split (response tokens only), before and after
 fine-tuning, are measured once by stage ``train`` and carried into this stage's metrics.
 
@@ -35,7 +41,7 @@ from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_path, read_jsonl, write_jsonl
 from nava_instruct.layout import BASE_GGUF, EVAL_META, LIVE_SUMMARY, model_gguf
-from nava_instruct.lm import prompting
+from nava_instruct.lm import checked, prompting
 from nava_instruct.nava import scoring
 from nava_instruct.params import StageParams
 from nava_instruct.records import FAMILIES, FIELDS
@@ -73,6 +79,8 @@ class Params(StageParams):
     max_new_tokens: int = Field(ge=1)
     context: int = Field(2048, ge=256)
     threads: int = Field(ge=1)
+    checker_loop: checked.Mode  # for the code families of GGUF backends; "off": one greedy answer
+    max_attempts: int = Field(ge=1)
     backends: list[Backend] | None = None  # None: those of the converted models (``default_backends``)
 
 
@@ -146,14 +154,38 @@ class GgufModel:
 
         self.llm = llamacpp.load(backend.path, n_ctx=params.context, n_threads=params.threads, seed=params.seed)
         self.grammar = LlamaGrammar.from_string(nava.gbnf_grammar(), verbose=False) if backend.grammar else None
+        self.policy = checked.Policy(mode=params.checker_loop, max_attempts=params.max_attempts, seed=params.seed)
 
-    def answer(self, prompt_ids: list[int], max_tokens: int, code: bool) -> tuple[str, int, bool]:
+    def complete(self, prompt_ids: list[int], max_tokens: int, code: bool, temperature: float = 0.0, seed=None):
+        """One completion: (text, completion tokens, stopped at EOS)."""
         self.llm.reset()
         out = self.llm.create_completion(
-            prompt_ids, max_tokens=max_tokens, temperature=0.0, grammar=self.grammar if code else None
+            prompt_ids,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seed,
+            grammar=self.grammar if code else None,
         )
         choice = out["choices"][0]
         return choice["text"], out["usage"]["completion_tokens"], choice["finish_reason"] == "stop"
+
+    def answer(
+        self, prompt_ids: list[int], max_tokens: int, code: bool, ask, request: str
+    ) -> tuple[str, int, bool, checked.Checked]:
+        """(answer kept, tokens of every attempt, the kept one stopped at EOS, the loop's record); code goes
+        through the checker loop, ``ask(instruction, program)`` giving a repair request's prompt ids
+        and ``request`` what was asked."""
+        if not code:
+            return (*self.complete(prompt_ids, max_tokens, code), None)
+        completions = []
+
+        def generate(ids: list[int], temperature: float, seed: int) -> str:
+            completions.append(self.complete(ids, max_tokens, code, temperature, seed))
+            return completions[-1][0]
+
+        result = checked.answer(generate, prompt_ids, self.policy, request=request, repair_prompt=ask, code_asked=True)
+        tokens = sum(completion[1] for completion in completions)
+        return result.answer, tokens, completions[result.kept][2], result
 
 
 class HfModel:
@@ -168,7 +200,10 @@ class HfModel:
         self.model = AutoModelForCausalLM.from_pretrained(backend.path, dtype=torch.float32).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(backend.path)
 
-    def answer(self, prompt_ids: list[int], max_tokens: int, code: bool) -> tuple[str, int, bool]:
+    def answer(
+        self, prompt_ids: list[int], max_tokens: int, code: bool, ask, request: str
+    ) -> tuple[str, int, bool, None]:
+        """As ``GgufModel.answer``; the checker loop runs on GGUF backends only: ``ask`` and ``request`` go unused."""
         eos = self.tokenizer.eos_token_id
         with self.torch.no_grad():
             out = self.model.generate(
@@ -180,7 +215,7 @@ class HfModel:
             )
         new = out[0, len(prompt_ids) :].tolist()
         stopped = bool(new) and new[-1] == eos
-        return self.tokenizer.decode(new, skip_special_tokens=True), len(new), stopped
+        return self.tokenizer.decode(new, skip_special_tokens=True), len(new), stopped, None
 
 
 def grade(example: dict, answer: str) -> dict:
@@ -198,12 +233,19 @@ def run_backend(backend: Backend, examples: list[dict], params: Params) -> list[
     tokenizer = AutoTokenizer.from_pretrained(backend.tokenizer)
     model = (GgufModel if backend.kind == "gguf" else HfModel)(backend, params)
     samples = []
+
+    def ask(instruction: str, program: str) -> list[int]:
+        repair = {"instruction": instruction, "input": program, "output": ""}
+        return prompting.prompt_ids(tokenizer, prompting.render(repair, tokenizer, backend.prompt_format)[0])
+
     for example in tqdm(examples, desc=f"evaluate {backend.name}", unit="prompt"):
         prompt, _ = prompting.render(example, tokenizer, backend.prompt_format)
         ids = prompting.prompt_ids(tokenizer, prompt)
+        code = example["family"] in CODE_FAMILIES
         started = time.perf_counter()
-        answer, tokens, stopped = model.answer(ids, params.max_new_tokens, example["family"] in CODE_FAMILIES)
+        answer, tokens, stopped, loop = model.answer(ids, params.max_new_tokens, code, ask, example["instruction"])
         seconds = time.perf_counter() - started
+        verdict = grade(example, answer)
         samples.append(
             {
                 "backend": backend.name,
@@ -217,10 +259,24 @@ def run_backend(backend: Backend, examples: list[dict], params: Params) -> list[
                 "tokens": tokens,
                 "seconds": round(seconds, 4),
                 "stopped_at_eos": stopped,
-                "verdict": grade(example, answer),
+                "verdict": verdict,
+                **(loop_fields(example, verdict, loop) if code else {}),
             }
         )
     return samples
+
+
+def loop_fields(example: dict, verdict: dict, loop: checked.Checked | None) -> dict:
+    """What the checker loop did for a code sample (``loop`` is None where it did not run): its
+    attempts, whether the first answer checked, and that answer where another one was kept."""
+    if loop is None:
+        return {"attempts": 1, "first_checked": verdict["checked"]}
+    return {
+        "attempts": len(loop.attempts),
+        "first_checked": scoring.score_code(loop.first_answer, example["spec"])["checked"],
+        "tries": loop.record()["tries"],
+        **({"first_answer": loop.first_answer} if loop.kept else {}),
+    }
 
 
 CODE_RATES = {"parsed": "parse_rate", "checked": "check_rate", "spec_match": "spec_match"}
@@ -237,6 +293,15 @@ def rates(samples: list[dict], names: dict[str, str]) -> dict:
     }
 
 
+def code_rates(samples: list[dict]) -> dict:
+    """Parse, check and spec-match rates, and the checker loop's figures: first answers' check rate, mean attempts."""
+    figures = rates(samples, CODE_RATES)
+    if samples:
+        figures["first_check_rate"] = round(mean(float(s["first_checked"]) for s in samples), 4)
+        figures["mean_attempts"] = round(mean(s["attempts"] for s in samples), 4)
+    return figures
+
+
 def summarize(samples: list[dict]) -> dict:
     """Metrics of one backend: code rates by family (and by manifold and level for prompt→code)."""
 
@@ -246,18 +311,16 @@ def summarize(samples: list[dict]) -> dict:
     code = of("prompt_to_code")
 
     def breakdown(key: str) -> dict:
-        return {
-            value: rates([s for s in code if s[key] == value], CODE_RATES) for value in sorted({s[key] for s in code})
-        }
+        return {value: code_rates([s for s in code if s[key] == value]) for value in sorted({s[key] for s in code})}
 
     tokens = sum(s["tokens"] for s in samples)
     seconds = sum(s["seconds"] for s in samples)
     return {
-        "code": rates(code, CODE_RATES),
+        "code": code_rates(code),
         "code_by_manifold": breakdown("manifold"),
         "code_by_level": breakdown("level"),
-        "fix": rates(of("fix"), CODE_RATES),
-        "edit": rates(of("edit"), CODE_RATES),
+        "fix": code_rates(of("fix")),
+        "edit": code_rates(of("edit")),
         "explanation": rates(of("code_to_explanation"), EXPLANATION_RATES),
         "stopped_at_eos": round(mean(s["stopped_at_eos"] for s in samples), 4),
         "completion_tokens": tokens,
@@ -358,9 +421,10 @@ def run(params: Params) -> dict:
         metrics["backends"][backend.name] = figures
         live.make_summary()  # each backend's figures show in `dvc exp show` as soon as it is graded
         log.info(
-            "%s: code check %.2f, spec match %.2f, %.1f tokens/s",
+            "%s: code check %.2f (first answers %.2f), spec match %.2f, %.1f tokens/s",
             backend.name,
             figures["code"].get("check_rate", 0),
+            figures["code"].get("first_check_rate", 0),
             figures["code"].get("spec_match", 0),
             figures["tokens_per_s"],
         )
