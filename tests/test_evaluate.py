@@ -97,7 +97,7 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
         # the verdict grades this sample's answer against its own example's spec, by the family's score
         score = scoring.score_explanation if sample["family"] == "code_to_explanation" else scoring.score_code
         assert sample["verdict"] == score(sample["answer"], example["spec"])
-    # the code answers of GGUF backends went through the checker loop (params.yaml: sample, up to 4 attempts)
+    # the code answers of GGUF backends went through the checker loop (params.yaml: repair, up to 4 attempts)
     for sample in samples:
         if sample["family"] == "code_to_explanation":
             assert "attempts" not in sample
@@ -105,7 +105,7 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
             assert sample["attempts"] == 1 and sample["first_checked"] == sample["verdict"]["checked"]
         else:
             assert len(sample["tries"]) == sample["attempts"] and sample["tries"][0]["how"] == "greedy"
-            assert sample["attempts"] == 1 or {t["how"] for t in sample["tries"][1:]} == {"sample"}
+            assert {t["how"] for t in sample["tries"][1:]} <= {"repair", "sample"}  # sample when nothing to repair
             assert sample["first_checked"] == (sample["tries"][0]["error"] is None)
             assert sample["attempts"] == 4 or sample["verdict"]["checked"] or sample["tries"][0]["error"] is None
     # HF and GGUF f16 of one merged model answer the same prompts (HF the first two) with the same greedy text
