@@ -1,8 +1,9 @@
-"""Load test for ``nava-instruct serve``: N concurrent clients for a bounded time.
+"""Load test for ``nava-instruct serve``: 1 and N concurrent clients, checker loop off and on, side by side.
 
-Starts the server on a free loopback port, runs ``--clients`` threads that each send chat requests
-back to back until ``--seconds`` have passed, stops the server, and prints the request count,
-p50/p95 latency and generated tokens per second. Exits 1 if any request failed.
+Starts the server once on a free loopback port, then for each setting runs that many client threads,
+each sending chat requests back to back for ``--seconds``, and prints one row per setting: requests,
+p50/p95 latency, generated tokens/s, and the N-client p95 over the 1-client p95 of the same loop
+setting. Exits 1 if any request failed.
 
     python benchmarks/serve_load.py --model models/gguf/model-Q4_K_M.gguf --clients 4 --seconds 30
 """
@@ -27,55 +28,80 @@ INSTRUCTIONS = [
 ]
 
 
-def client_loop(client: NavaClient, deadline: float, max_tokens: int, results: list, failures: list) -> None:
+def client_loop(client: NavaClient, deadline: float, options: dict, results: list, failures: list) -> None:
     i = 0
     while time.monotonic() < deadline:
         messages = [{"role": "user", "content": INSTRUCTIONS[i % len(INSTRUCTIONS)]}]
         started = time.monotonic()
         try:
-            answer = client.chat(messages, max_tokens=max_tokens)
+            answer = client.chat(messages, **options)
             results.append((time.monotonic() - started, answer["usage"]["completion_tokens"]))
         except (ClientError, KeyError) as error:
             failures.append(str(error))
         i += 1
 
 
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(client: NavaClient, clients: int, seconds: float, options: dict) -> dict:
+    """``clients`` threads sending requests back to back for ``seconds``."""
+    results: list[tuple[float, int]] = []
+    failures: list[str] = []
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=client_loop, args=(client, started + seconds, options, results, failures))
+        for _ in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies = [latency for latency, _ in results]
+    return {
+        "requests": len(results),
+        "failures": failures,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p95": percentile(latencies, 0.95) if latencies else float("nan"),
+        "tokens_per_s": sum(count for _, count in results) / elapsed,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(layout.served_model()), help="GGUF file (default: %(default)s)")
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--clients", type=int, default=4, help="the concurrent setting, beside 1 client")
+    parser.add_argument("--seconds", type=float, default=30.0, help="per setting")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--n-ctx", type=int, default=2048)
     args = parser.parse_args()
 
-    results: list[tuple[float, int]] = []
-    failures: list[str] = []
+    loops = {"off": {"nava_check": False}, "on": {}}  # the server's default is the loop on
+    rows, failures = [], []
     with running(args.model, "--n-ctx", str(args.n_ctx)) as url:
         client = NavaClient(url, timeout=600)
-        started = time.monotonic()
-        deadline = started + args.seconds
-        threads = [
-            threading.Thread(target=client_loop, args=(client, deadline, args.max_tokens, results, failures))
-            for _ in range(args.clients)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
+        for loop, fields in loops.items():
+            for clients in (1, args.clients):
+                row = measure(client, clients, args.seconds, {"max_tokens": args.max_tokens, **fields})
+                rows.append({"loop": loop, "clients": clients, **row})
+                failures += row["failures"]
 
-    latencies = sorted(latency for latency, _ in results)
-    tokens = sum(count for _, count in results)
-    print(f"model {args.model}: {args.clients} clients for {elapsed:.1f} s, max_tokens {args.max_tokens}")
-    print(f"requests {len(results)} ok, {len(failures)} failed")
-    if latencies:
-        p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-        print(f"latency p50 {statistics.median(latencies):.3f} s, p95 {p95:.3f} s")
-        print(f"throughput {tokens / elapsed:.1f} generated tokens/s, {len(results) / elapsed:.2f} requests/s")
+    print(f"model {args.model}, max_tokens {args.max_tokens}, {args.seconds:.0f} s per setting")
+    print(
+        f"{'loop':<5} {'clients':>7} {'requests':>8} {'p50 s':>7} {'p95 s':>7} {'tokens/s':>9} {'p95 / 1 client':>15}"
+    )
+    for row in rows:
+        single = next(r for r in rows if r["loop"] == row["loop"] and r["clients"] == 1)
+        print(
+            f"{row['loop']:<5} {row['clients']:>7} {row['requests']:>8} {row['p50']:>7.3f} {row['p95']:>7.3f}"
+            f" {row['tokens_per_s']:>9.1f} {row['p95'] / single['p95']:>14.2f}x"
+        )
     for failure in failures[:5]:
         print(f"failed: {failure}", file=sys.stderr)
-    return 1 if failures or not results else 0
+    return 1 if failures or not all(row["requests"] for row in rows) else 0
 
 
 if __name__ == "__main__":
