@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar, get_args
 
 from nava_instruct import nava
+from nava_instruct.nava import repair
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.nava.scoring import CODE_LINE, extract_code
 
@@ -35,10 +36,6 @@ Mode = Literal["off", "sample", "repair", "both"]
 How = Literal["greedy", "sample", "repair"]
 MODES: tuple[str, ...] = get_args(Mode)
 
-# The first of the fix family's wordings (synth/fixes.py), which the model was trained on; no hint
-# of the right value is given, only what the checker says.
-REPAIR_ASK = "This NAVA program doesn't check. The checker says:\n{diags}\nFix the program."
-REQUEST_LINE = "It should do this: {request}\n"
 NOT_CODE = "the answer is not a NAVA program"
 
 Prompt = TypeVar("Prompt")
@@ -103,13 +100,12 @@ def is_code(answer: str) -> bool:
 
 def check_errors(answer: str) -> list[str]:
     """The checker's error lines for the program in an answer, as the fix family quotes them."""
-    found = errors(nava.check(extract_code(answer)))
-    return [f"line {error.line}, column {error.col}: {error.message}" for error in found]
+    return repair.diagnostic_lines(errors(nava.check(extract_code(answer))))
 
 
 def repair_instruction(program_errors: list[str], request: str | None) -> str:
-    ask = REPAIR_ASK.format(diags="\n".join(program_errors))
-    return (REQUEST_LINE.format(request=request) if request else "") + ask
+    """The repair prompt's instruction, in the wording the generator's repair examples use (nava/repair.py)."""
+    return repair.repair_instruction(request, program_errors)
 
 
 def next_how(mode: Mode, attempt: int) -> How:
