@@ -12,6 +12,8 @@ from conftest import section_text, stage_params, write_params_file
 from nava_instruct import nava
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
+from nava_instruct.nava import repair
+from nava_instruct.nava.diagnostics import errors
 from nava_instruct.nava.domain import MANIFOLD_NAMES
 from nava_instruct.params import load_section
 from nava_instruct.records import FAMILIES, LEVELS, example_id
@@ -262,25 +264,66 @@ def code_numbers(line: str) -> list[float]:
     return [float(x) for x in re.findall(rf"(?<![\w.]){NUMBER}", line.split("//")[0])]
 
 
-def test_fix_instructions_state_the_intended_values(tmp_path):
+REPAIR_OPENING = repair.REQUEST_LINE.split("{")[0]
+ASK_OPENING = "\n" + repair.REPAIR_ASK.split("{")[0]
+
+
+@pytest.fixture(scope="module")
+def fix_rows(tmp_path_factory):
+    """Fix examples only, hinted and repair alike."""
     mix = {"prompt_to_code": 0.0, "code_to_explanation": 0.0, "fix": 1.0, "edit": 0.0}
-    _, _, rows = generate(tmp_path, size=300, seed=5, mix=mix)
+    _, _, rows = generate(tmp_path_factory.mktemp("fix"), size=600, seed=5, mix=mix)
+    return rows
+
+
+def is_repair(row: dict) -> bool:
+    return row["instruction"].startswith(REPAIR_OPENING)
+
+
+def fixed_numbers(row: dict) -> list[float]:
+    """The numbers the fix puts into the program: those that differ, place by place, from the broken
+    lines' (or the new ones, where the fix adds or removes numbers)."""
+    broken = [line for line in row["input"].splitlines() if line not in row["output"].splitlines()]
+    fixed = [line for line in row["output"].splitlines() if line not in row["input"].splitlines()]
+    wanted = [x for line in fixed for x in code_numbers(line)]
+    was = [x for line in broken for x in code_numbers(line)]
+    if len(wanted) == len(was):
+        return [x for x, y in zip(wanted, was) if x != y]
+    return list((Counter(wanted) - Counter(was)).elements())
+
+
+def test_fix_instructions_state_the_intended_values(fix_rows):
     shapes, checked = Counter(), 0
-    for row in rows:
+    for row in fix_rows:
         first = [d for d in nava.check(row["input"]) if d.severity == "error"][0].message
         shapes[re.sub(r"'[^']*'|\"[^\"]*\"|-?\d[\d.]*", "_", first)] += 1
-        broken = [line for line in row["input"].splitlines() if line not in row["output"].splitlines()]
-        fixed = [line for line in row["output"].splitlines() if line not in row["input"].splitlines()]
-        wanted = [x for line in fixed for x in code_numbers(line)]
-        was = [x for line in broken for x in code_numbers(line)]
-        if wanted != was:  # the fix changes a value: the new values (or all, if only their order changes) are stated
-            wanted = list((Counter(wanted) - Counter(was)).elements()) or wanted
+        wanted = fixed_numbers(row)
+        if wanted and not is_repair(row):
             checked += 1
             hint = DIAGNOSTIC_LINE.sub("", row["instruction"])
             found = mentioned_numbers(hint)
-            assert all(any(abs(x - y) < 2e-3 for y in found) for x in wanted), (row["instruction"], row["input"], fixed)
+            assert all(any(abs(x - y) < 2e-3 for y in found) for x in wanted), (row["instruction"], row["input"])
     assert checked > 40
     assert len(shapes) >= 15, shapes  # many different defects
+
+
+def test_repair_examples_give_the_checker_errors_and_no_fix(fix_rows):
+    repairs = [row for row in fix_rows if is_repair(row)]
+    assert 0.4 * len(fix_rows) < len(repairs) < 0.6 * len(fix_rows)
+    hidden = 0
+    for row in repairs:
+        lines = repair.diagnostic_lines(errors(nava.check(row["input"])))
+        request, opening, diagnostics = row["instruction"].removeprefix(REPAIR_OPENING).partition(ASK_OPENING)
+        ask = opening + diagnostics
+        assert row["instruction"] == repair.repair_instruction(request, lines)
+        assert all(line in ask for line in lines)
+        assert not errors(nava.check(row["output"])), row["output"]
+        found = [float(x) for x in re.findall(r"-?\d+\.\d+", ask)]  # values; integers there are places and counts
+        broken = [x for line in row["input"].splitlines() for x in code_numbers(line)]
+        new = [x for x in fixed_numbers(row) if not any(abs(x - y) < 2e-3 for y in broken)]
+        assert not any(abs(x - y) < 2e-3 for x in new for y in found), (row["instruction"], row["input"])
+        hidden += bool(new)
+    assert hidden > 20
 
 
 def changed_numbers(before: dict, after: dict) -> list[float]:

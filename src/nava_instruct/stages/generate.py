@@ -2,7 +2,8 @@
 
 Four task families: prompt_to_code (an instruction that states every value -> the NAVA program),
 code_to_explanation (a program -> an explanation for one audience level), fix (a program with one
-defect and the checker's errors -> the corrected program) and edit (a program and a change -> the
+defect and the checker's errors -> the corrected program; half with a hint that names the fix,
+half with the request alone, as the checker loop asks for a repair) and edit (a program and a change -> the
 changed program). Every program the generator emits is run through the NAVA toolkit: formatted,
 checked clean, canonical, and its spec equal to the intended one (see ``synth.verify``).
 
@@ -139,6 +140,8 @@ def fix(rng: random.Random, params: Params) -> dict:
     style = _plain_style(rng, problem, level)
     output, spec = verify.canonical(render(problem, style), problem)
     _, instruction, broken = fixes.break_program(rng, problem, style, level)
+    if rng.random() < fixes.REPAIR_SHARE:  # every broken program has checker errors (verify.broken) to repair from
+        instruction = fixes.repair_instruction(rng, problem, level, broken)
     return make_record("fix", spec, level, instruction, broken, output)
 
 

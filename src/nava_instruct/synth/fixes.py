@@ -6,6 +6,11 @@ argument, a point of the wrong dimension or off the sphere, a non-positive radiu
 corners, an unknown cost type, a negative weight, a cap angle out of range, a start or goal
 inside an obstacle, an unknown name, positional or quoted arguments. The instruction quotes the
 checker's errors and, where the right value or name is not evident from them, states it.
+
+A share of the fix family (``REPAIR_SHARE``) is instead asked as the checker loop asks
+(``nava/repair.py``): what the program should do and the checker's error lines, with no hint of
+the fix, so that the model learns to repair from a diagnostic rather than only to apply a stated
+correction.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from __future__ import annotations
 import random
 import re
 
+from nava_instruct.nava import repair
 from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Problem
-from nava_instruct.synth import verify
+from nava_instruct.synth import prompts, verify
 from nava_instruct.synth.phrasing import pi_form
 from nava_instruct.synth.render import Defect, Style, code_number, render
 
@@ -34,6 +40,7 @@ BAD_TYPES = {
     "time_optimal": ("time-optimal", "fastest", "min_time", "time_optimial", "timeoptimal"),
     "energy_optimal": ("energy", "energy-optimal", "minimum_energy", "energy_optimum"),
 }
+REPAIR_SHARE = 0.5  # of the fix family: repairs from the checker's diagnostics alone, the rest hinted fixes
 OBSTACLE_PARAMS = {param for kind in OBSTACLES.values() for param in kind.params}
 QUOTABLE = ("radius", "to", "angle", "max_velocity")  # the number arguments quoted_number may quote
 
@@ -394,3 +401,10 @@ def break_program(rng: random.Random, problem: Problem, style: Style, level: str
         ask = rng.choice(_ASK).format(diags=shown, hint=f"{hint_text} " if hint_text else "").strip()
         return breaker.__name__, rng.choice(_INTRO[level]) + ask, text
     raise verify.GeneratorBug("no defect applies to this problem")
+
+
+def repair_instruction(rng: random.Random, problem: Problem, level: str, broken: str) -> str:
+    """The checker loop's repair request for ``broken``: ``problem`` asked for as a prompt_to_code
+    instruction would, then the checker's error lines; nothing names the fix."""
+    request = prompts.instruction(rng, problem, level, beginner=False)
+    return repair.repair_instruction(request, repair.diagnostic_lines(verify.errors(broken)))
