@@ -62,7 +62,8 @@ def serve(args: argparse.Namespace) -> int:
 
     model = args.model or layout.served_model(args.params)
     options = {"grammar": args.grammar, "n_ctx": args.n_ctx, "threads": args.threads, "cpu_repack": args.cpu_repack}
-    return serve.serve(model, args.host, args.port, args.api_key, **options)
+    checks = {"check_mode": args.check_mode, "check_attempts": args.check_attempts, "check_seconds": args.check_seconds}
+    return serve.serve(model, args.host, args.port, args.api_key, **options, **checks)
 
 
 def add_params_option(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +97,21 @@ def add_serve_parser(commands) -> None:
         "--cpu-repack",
         action="store_true",
         help="let llama.cpp repack quantized weights for the CPU (faster; crashes on some VMs, see llamacpp.py)",
+    )
+    parser.add_argument(
+        "--check-mode",
+        choices=["off", "sample", "repair", "both"],
+        default="repair",
+        help="checker loop for code answers; a request's 'nava_check' field overrides it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--check-attempts", type=int, default=4, help="most attempts per request in the loop (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--check-seconds",
+        type=float,
+        default=30.0,
+        help="no new attempt after this many seconds: a request ends within it plus one attempt (default: %(default)s)",
     )
     parser.set_defaults(handler=serve)
 

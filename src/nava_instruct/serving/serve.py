@@ -14,6 +14,12 @@ With ``"stream": true`` both generation routes answer with server-sent events in
 delta is the role), the last chunk carrying ``finish_reason``, then ``data: [DONE]``;
 ``stream_options`` is ignored (no usage chunk).
 
+Code answers go through the checker loop (``lm.checked``) unless ``"nava_check": false``: one that
+the NAVA checker rejects is tried again, by repair or sampling, within the server's ``--check-*``
+bounds; attempt 1 is the request as sent. The answer carries ``nava_check``, the loop's record
+(attempts, checked, first_checked, tries), and ``usage`` is the kept answer's. Streamed, the loop
+runs first and the kept answer comes as one content chunk, ``nava_check`` on the last chunk.
+
 Generation is greedy unless ``temperature`` > 0 and stops at EOS (``finish_reason: "stop"``) or
 after ``max_tokens`` (``"length"``). ``"grammar": "nava"`` constrains decoding with the NAVA GBNF
 grammar, ``"none"`` lifts it; without the field the server's ``--grammar`` applies. Every bad
@@ -33,6 +39,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -46,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nava_instruct.errors import InputError
-from nava_instruct.lm import llamacpp
+from nava_instruct.lm import checked, llamacpp
 from nava_instruct.nava import gbnf_grammar
 from nava_instruct.serving import API_KEY_ENV
 
@@ -54,6 +61,16 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20
 ERROR_TYPES = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large"}
+
+
+class CheckOptions(BaseModel):
+    """The request's ``nava_check`` object: the checker loop tuned for this request (unset: the server's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: checked.Mode | None = None
+    max_attempts: int | None = Field(None, ge=1, le=8)
+    first_answer: bool = False  # include the first attempt's answer in the record
 
 
 class Options(BaseModel):
@@ -69,6 +86,7 @@ class Options(BaseModel):
     seed: int | None = None
     grammar: Literal["nava", "none"] | None = None  # None: the server's --grammar
     stream: bool = False
+    nava_check: bool | CheckOptions = True  # false: no checker loop
 
 
 class CompletionRequest(Options):
@@ -141,6 +159,52 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def text_of(response: dict) -> str:
+    choice = response["choices"][0]
+    return choice["text"] if "text" in choice else choice["message"]["content"]
+
+
+def repair_messages(instruction: str, program: str) -> list[dict]:
+    return [{"role": "user", "content": instruction, "input": program}]
+
+
+def checked_answer(
+    request: Options, create: Callable[..., dict], prompt, policy: checked.Policy, repair_prompt, asked: str | None
+) -> dict:
+    """The kept response of the checker loop over ``create(prompt, temperature=, seed=)``, with the loop's
+    record as ``nava_check``; ``asked`` is the request in words, for repair prompts."""
+    responses = []
+
+    def generate(prompt, temperature: float, seed: int) -> str:
+        if not responses:  # attempt 1 is the request as sent: an answer that checks is the one it got without the loop
+            temperature, seed = request.temperature, request.seed
+        responses.append(create(prompt, temperature=temperature, seed=seed))
+        return text_of(responses[-1])
+
+    result = checked.answer(generate, prompt, policy, request=asked, repair_prompt=repair_prompt)
+    record = result.record()
+    if isinstance(request.nava_check, CheckOptions) and request.nava_check.first_answer:
+        record["first_answer"] = result.first_answer
+    return responses[result.kept] | {"nava_check": record}
+
+
+def chunks_of(respond: Callable[[], dict]) -> Generator[dict]:
+    """The response ``respond()`` gives as a stream's chunks: its text in one piece, then its finish
+    reason with ``nava_check``."""
+    response = respond()
+    choice = response["choices"][0]
+    if response["object"] == "text_completion":
+        kind, pieces = "text_completion", [{"text": choice["text"]}, {"text": ""}]
+    else:
+        content = {"content": choice["message"]["content"]}
+        kind, pieces = "chat.completion.chunk", [{"delta": {"role": "assistant"}}, {"delta": content}, {"delta": {}}]
+    head = {"id": response["id"], "object": kind, "created": response["created"], "model": response["model"]}
+    for piece in pieces[:-1]:
+        yield head | {"choices": [{"index": 0, **piece, "logprobs": None, "finish_reason": None}]}
+    last = {"index": 0, **pieces[-1], "logprobs": None, "finish_reason": choice["finish_reason"]}
+    yield head | {"choices": [last], "nava_check": response["nava_check"]}
+
+
 class EventStream(StreamingResponse):
     """Server-sent events from a generator, which is closed as soon as the response ends, however it ends.
 
@@ -167,6 +231,9 @@ def create_app(
     n_ctx: int = 0,
     threads: int | None = None,
     cpu_repack: bool = False,
+    check_mode: checked.Mode = "repair",
+    check_attempts: int = 4,
+    check_seconds: float | None = 30.0,
 ) -> FastAPI:
     llama = llamacpp.load(model, n_ctx=n_ctx, n_threads=threads, cpu_repack=cpu_repack)
     model_id, created = Path(model).stem, int(Path(model).stat().st_mtime)
@@ -197,16 +264,40 @@ def create_app(
         options = request.model_dump(include={"max_tokens", "temperature", "top_p", "stop", "seed"})
         return options | {"grammar": grammars[request.grammar or grammar], "model": model_id}
 
-    def answer(request: Options, create: Callable[..., dict | Iterator[dict]]) -> dict | StreamingResponse:
-        """``create()``'s whole answer, or, for ``stream: true``, the events of ``create(stream=True)``."""
+    server_policy = checked.Policy(mode=check_mode, max_attempts=check_attempts, seconds=check_seconds)
+
+    def check_policy(request: Options) -> checked.Policy | None:
+        """The checker loop's policy for a request; None where the loop is off."""
+        if request.nava_check is False:
+            return None
+        tuned = request.nava_check if isinstance(request.nava_check, CheckOptions) else CheckOptions()
+        mode = tuned.mode or server_policy.mode
+        if mode in ("repair", "both") and formatter is None:  # no chat template to write a repair prompt in
+            mode = "sample"
+        if mode == "off":
+            return None
+        attempts = tuned.max_attempts or server_policy.max_attempts
+        return replace(server_policy, mode=mode, max_attempts=attempts, seed=request.seed or 0)
+
+    def answer(
+        request: Options, create: Callable[..., dict | Iterator[dict]], prompt, repair_prompt, asked: str | None = None
+    ) -> dict | StreamingResponse:
+        """``create(prompt)``'s whole answer, through the checker loop unless the request turns it off
+        (``repair_prompt`` and ``asked`` as in ``checked.answer``); for ``stream: true``, its events."""
+        policy = check_policy(request)
+        if policy is None:
+            whole, streamed = partial(create, prompt), partial(create, prompt, stream=True)
+        else:
+            whole = partial(checked_answer, request, create, prompt, policy, repair_prompt, asked)
+            streamed = partial(chunks_of, whole)
         if not request.stream:
             with lock:
-                return create()
-        return EventStream(events(create))
+                return whole()
+        return EventStream(events(streamed))
 
-    def events(create: Callable[..., Iterator[dict]]) -> Generator[str]:
+    def events(streamed: Callable[[], Iterator[dict]]) -> Generator[str]:
         # The lock is taken when the first event is asked for and let go when the stream ends or is closed.
-        with lock, contextlib.closing(create(stream=True)) as chunks:
+        with lock, contextlib.closing(streamed()) as chunks:
             for chunk in chunks:
                 yield f"data: {json.dumps(chunk)}\n\n"
         yield "data: [DONE]\n\n"
@@ -235,7 +326,11 @@ def create_app(
     @app.post("/v1/completions", dependencies=[Depends(authorized)], response_model=None)
     def completions(request: CompletionRequest) -> dict | StreamingResponse:
         ids = llamacpp.prompt_tokens(llama, request.prompt)
-        return answer(request, partial(llama.create_completion, ids, **generation(request, len(ids))))
+        create = partial(llama.create_completion, **generation(request, len(ids)))
+        return answer(request, create, ids, repair_ids)
+
+    def repair_ids(instruction: str, program: str) -> list[int]:
+        return llamacpp.prompt_tokens(llama, formatter(messages=repair_messages(instruction, program)).prompt)
 
     @app.post("/v1/chat/completions", dependencies=[Depends(authorized)], response_model=None)
     def chat(request: ChatRequest) -> dict | StreamingResponse:
@@ -243,8 +338,9 @@ def create_app(
             raise HTTPException(400, "this model has no chat template: use /v1/completions")
         messages = [message.model_dump(exclude_none=True) for message in request.messages]
         ids = llamacpp.prompt_tokens(llama, formatter(messages=messages).prompt)
-        create = partial(llama.create_chat_completion, messages=messages, **generation(request, len(ids)))
-        return answer(request, create)
+        create = partial(llama.create_chat_completion, **generation(request, len(ids)))
+        asked = next((message.content for message in reversed(request.messages) if message.role == "user"), None)
+        return answer(request, create, messages, repair_messages, asked)
 
     return app
 
