@@ -1,0 +1,115 @@
+"""The checker loop in ``nava-instruct serve``: on by default for code answers, the ``nava_check`` field, the
+record in the answer, streamed and through the official ``openai`` client.
+
+The tiny model never writes code, so its answers pass through the loop; the last test scripts the
+model's answers (a broken program, then a good one) to see a repair kept.
+"""
+
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from nava_instruct.lm import llamacpp
+from nava_instruct.serving import serve
+from nava_instruct.serving.testing import running
+from test_checked import BAD, GOOD
+from test_serve import PROMPT, call, stream
+
+CODE = {"prompt": PROMPT, "max_tokens": 8, "grammar": "nava"}
+CHAT = {"messages": [{"role": "user", "content": "Write NAVA code from (0,0) to (3,4) on the plane."}]} | {
+    "max_tokens": 8,
+    "grammar": "nava",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tiny_smol_stages):
+    with running(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", "--check-attempts", "3") as url:
+        yield url
+
+
+def test_the_loop_is_on_by_default_and_an_answer_that_is_not_code_passes_through(server):
+    status, answer = call(server + "/v1/completions", CODE)
+    assert status == 200 and answer["usage"]["completion_tokens"] == 8
+    assert answer["nava_check"] == {
+        "attempts": 1,
+        "checked": None,
+        "first_checked": None,
+        "tries": [{"how": "greedy", "error": None}],
+    }
+
+
+def test_nava_check_false_is_the_first_answer_without_the_loop(server):
+    off = call(server + "/v1/chat/completions", CHAT | {"nava_check": False})[1]
+    on = call(server + "/v1/chat/completions", CHAT | {"nava_check": {"mode": "sample", "first_answer": True}})[1]
+    assert "nava_check" not in off and on["nava_check"]["first_answer"] == off["choices"][0]["message"]["content"]
+    assert {attempt["how"] for attempt in on["nava_check"]["tries"][1:]} <= {"sample"}
+    one = call(server + "/v1/completions", CODE | {"nava_check": {"max_attempts": 1}})[1]["nava_check"]
+    assert one["attempts"] == 1
+
+
+@pytest.mark.parametrize(
+    "check", [{"mode": "loud"}, {"max_attempts": 9}, {"max_attempts": 0}, {"tries": 2}, "sometimes"]
+)
+def test_a_bad_nava_check_is_refused(server, check):
+    status, answer = call(server + "/v1/completions", CODE | {"nava_check": check})
+    assert status == 400 and "nava_check" in answer["error"]["message"], answer
+
+
+@pytest.mark.parametrize("path, body", [("/v1/completions", CODE), ("/v1/chat/completions", CHAT)])
+def test_a_checked_answer_streams_as_chunks_then_the_record(server, path, body):
+    whole = call(server + path, body)[1]
+    chunks = stream(server + path, body)
+    assert [chunk["choices"][0]["finish_reason"] for chunk in chunks][-1] == whole["choices"][0]["finish_reason"]
+    assert chunks[-1]["nava_check"] == whole["nava_check"] and all("nava_check" not in c for c in chunks[:-1])
+    if path == "/v1/completions":
+        assert "".join(chunk["choices"][0]["text"] for chunk in chunks) == whole["choices"][0]["text"]
+    else:
+        deltas = [chunk["choices"][0]["delta"] for chunk in chunks]
+        assert deltas[0] == {"role": "assistant"} and deltas[-1] == {}
+        assert "".join(delta.get("content", "") for delta in deltas) == whole["choices"][0]["message"]["content"]
+
+
+def test_the_openai_client_reads_the_record_and_turns_the_loop_off(server):
+    client = openai.OpenAI(base_url=server + "/v1", api_key="none", max_retries=0, timeout=60)
+
+    def complete(**extra):
+        return client.completions.create(model="m", prompt=PROMPT, max_tokens=8, extra_body={"grammar": "nava"} | extra)
+
+    checked, unchecked = complete(), complete(nava_check=False)
+    assert checked.model_extra["nava_check"]["attempts"] >= 1 and "nava_check" not in unchecked.to_dict()
+    assert checked.to_dict()["nava_check"] == checked.model_extra["nava_check"]
+
+
+class Scripted:
+    """The real model, its answers' texts replaced by the script's in turn; it records each prompt."""
+
+    def __init__(self, llama, *texts: str):
+        self.llama, self.texts, self.prompts = llama, list(texts), []
+
+    def __getattr__(self, name):
+        return getattr(self.llama, name)
+
+    def create_completion(self, prompt, **options):
+        self.prompts.append(self.llama.detokenize(prompt, special=True).decode())
+        answer = self.llama.create_completion(prompt, **options)
+        answer["choices"][0]["text"] = self.texts.pop(0)
+        return answer
+
+
+def test_a_broken_program_is_repaired_and_the_repair_kept(tiny_smol_stages, monkeypatch):
+    load, scripted = llamacpp.load, []
+
+    def scripted_load(*args, **kwargs):
+        scripted.append(Scripted(load(*args, **kwargs), BAD, GOOD))
+        return scripted[0]
+
+    monkeypatch.setattr(llamacpp, "load", scripted_load)
+    client = TestClient(serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf"))
+    body = {"prompt": PROMPT, "max_tokens": 4, "nava_check": {"first_answer": True}}
+    answer = client.post("/v1/completions", json=body).json()
+    record = answer["nava_check"]
+    assert answer["choices"][0]["text"] == GOOD and record["first_answer"] == BAD
+    assert record["attempts"] == 2 and record["checked"] is True and record["first_checked"] is False
+    assert [attempt["how"] for attempt in record["tries"]] == ["greedy", "repair"] and record["tries"][0]["error"]
+    assert scripted[0].prompts[0].endswith(PROMPT) and BAD in scripted[0].prompts[1]
