@@ -30,7 +30,7 @@ from typing import Literal, TypeVar, get_args
 from nava_instruct import nava
 from nava_instruct.nava import repair
 from nava_instruct.nava.diagnostics import errors
-from nava_instruct.nava.scoring import CODE_LINE, extract_code
+from nava_instruct.nava.scoring import CODE_LINE, extract_code, parses
 
 Mode = Literal["off", "sample", "repair", "both"]
 How = Literal["greedy", "sample", "repair"]
@@ -89,23 +89,12 @@ class Checked:
 def is_code(answer: str) -> bool:
     """Whether an answer is a program: it has a line of NAVA code (scoring's test for code in an
     explanation), or its program parses. A program cut off at max_tokens does not parse but is code."""
-    if CODE_LINE.search(answer):
-        return True
-    try:
-        nava.format_source(extract_code(answer))
-    except nava.NavaError:
-        return False
-    return True
+    return bool(CODE_LINE.search(answer)) or parses(extract_code(answer))
 
 
 def check_errors(answer: str) -> list[str]:
     """The checker's error lines for the program in an answer, as the fix family quotes them."""
     return repair.diagnostic_lines(errors(nava.check(extract_code(answer))))
-
-
-def repair_instruction(program_errors: list[str], request: str | None) -> str:
-    """The repair prompt's instruction, in the wording the generator's repair examples use (nava/repair.py)."""
-    return repair.repair_instruction(request, program_errors)
 
 
 def next_how(mode: Mode, attempt: int) -> How:
@@ -154,7 +143,7 @@ def next_attempt(generate, prompt, policy: Policy, attempts: list[Attempt], requ
     seed = policy.seed + number - 1
     if how == "repair":
         broken = programs[-1]
-        instruction = repair_instruction(broken.errors, request)
+        instruction = repair.repair_instruction(request, broken.errors)  # the generator's repair wording
         first_repair = not any(attempt.how == "repair" for attempt in attempts)
         temperature = 0.0 if first_repair else policy.temperature
         text = generate(repair_prompt(instruction, extract_code(broken.answer)), temperature, seed)

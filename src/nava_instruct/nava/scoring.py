@@ -15,6 +15,7 @@ import re
 from nava_instruct import nava
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.nava.domain import OBSTACLES, WEIGHT_NAMES
+from nava_instruct.nava.syntax import parse
 
 FENCE = re.compile(r"```[a-zA-Z]*\n(.*?)(?:```|$)", re.DOTALL)
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE]-?\d+)?")
@@ -52,11 +53,18 @@ def extract_code(answer: str) -> str:
     return fenced.group(1) if fenced else answer
 
 
+def parses(code: str) -> bool:
+    """Whether ``code`` is a syntactically valid NAVA program."""
+    try:
+        parse(code)
+    except nava.NavaError:
+        return False
+    return True
+
+
 def score_code(answer: str, reference_spec: dict) -> dict[str, bool]:
     code = extract_code(answer)
-    try:
-        nava.format_source(code)
-    except nava.NavaError:
+    if not parses(code):
         return {"parsed": False, "checked": False, "spec_match": False}
     if errors(nava.check(code)):
         return {"parsed": True, "checked": False, "spec_match": False}
