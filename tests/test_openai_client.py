@@ -42,6 +42,14 @@ def test_streamed_chat(client):
     assert chunks[-1].choices[0].finish_reason == "length"
 
 
+def test_a_stream_asked_for_usage_ends_with_it(client):
+    options = {"model": "model-Q4_K_M", "messages": MESSAGES, "max_tokens": 12, "stream": True}
+    chunks = list(client.chat.completions.create(**options, stream_options={"include_usage": True}))
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 12
+    assert chunks[-2].choices[0].finish_reason == "length" and chunks[-2].usage is None
+    assert all(chunk.usage is None for chunk in client.chat.completions.create(**options))
+
+
 def test_extra_body_reaches_the_server(client):
     def text(**options) -> str:
         return client.completions.create(model="model-Q4_K_M", prompt=PROMPT, max_tokens=24, **options).choices[0].text

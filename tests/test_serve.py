@@ -219,24 +219,32 @@ def test_generation_stops_at_eos(eos_server):
     assert chunk["choices"][0]["text"] == "" and chunk["choices"][0]["finish_reason"] == "stop"
 
 
-def test_concurrent_requests_are_answered_one_at_a_time(server):
-    texts, threads = (
-        [],
-        [
-            threading.Thread(
-                target=lambda: texts.append(call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 8}))
-            )
-            for _ in range(6)
-        ],
-    )
+def test_concurrent_requests_are_decoded_together_each_as_if_alone(server):
+    prompts = [PROMPT, PROMPT.replace("(3,4)", "(5,1)"), "let M = euclidean_plane()\n"] * 2
+    alone = [call(server + "/v1/completions", {"prompt": prompt, "max_tokens": 8})[1] for prompt in prompts[:3]]
+    answers = [None] * len(prompts)
+
+    def ask(i: int) -> None:
+        answers[i] = call(server + "/v1/completions", {"prompt": prompts[i], "max_tokens": 8})
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(prompts))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(texts) == 6 and {status for status, _ in texts} == {200}
-    assert (
-        len({answer["choices"][0]["text"] for _, answer in texts}) == 1
-    )  # greedy: one shared context, no interference
+    assert [status for status, _ in answers] == [200] * len(prompts)
+    texts = [answer["choices"][0]["text"] for _, answer in answers]
+    assert texts == [answer["choices"][0]["text"] for answer in alone] * 2 and len(set(texts)) == 3
+
+
+def test_a_second_client_does_not_wait_for_a_stream_to_end(server):
+    body = json.dumps({"prompt": PROMPT, "max_tokens": 150, "stream": True, "nava_check": False}).encode()
+    request = urllib.request.Request(server + "/v1/completions", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.readline().startswith(b"data: {")
+        assert call(server + "/v1/completions", {"prompt": PROMPT, "max_tokens": 2})[0] == 200  # while it streams
+        events = response.read().decode().split("\n\n")
+    assert events[-2] == "data: [DONE]" and '"finish_reason": "length"' in events[-3]
 
 
 def test_a_non_loopback_address_needs_an_api_key(gguf, monkeypatch, capsys):

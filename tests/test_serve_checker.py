@@ -2,14 +2,16 @@
 record in the answer, streamed and through the official ``openai`` client.
 
 The tiny model never writes code, so its answers pass through the loop; the last test scripts the
-model's answers (a broken program, then a good one) to see a repair kept.
+decoder's answers (a broken program, then a good one) to see a repair kept.
 """
+
+from dataclasses import replace
 
 import openai
 import pytest
 from fastapi.testclient import TestClient
 
-from nava_instruct.lm import llamacpp
+from nava_instruct.lm import parallel
 from nava_instruct.serving import serve
 from nava_instruct.serving.testing import running
 from test_checked import BAD, GOOD
@@ -81,35 +83,27 @@ def test_the_openai_client_reads_the_record_and_turns_the_loop_off(server):
     assert checked.to_dict()["nava_check"] == checked.model_extra["nava_check"]
 
 
-class Scripted:
-    """The real model, its answers' texts replaced by the script's in turn; it records each prompt."""
+def scripted_decoder(*texts: str) -> type[parallel.ParallelDecoder]:
+    """The real decoder, its answers' texts replaced by ``texts`` in turn; it records each prompt."""
 
-    def __init__(self, llama, *texts: str):
-        self.llama, self.texts, self.prompts = llama, list(texts), []
+    class Scripted(parallel.ParallelDecoder):
+        prompts: list[str] = []
 
-    def __getattr__(self, name):
-        return getattr(self.llama, name)
+        def generate(self, ids, sampling):
+            self.prompts.append(self.model.detokenize(ids, special=True).decode())
+            return replace(super().generate(ids, sampling), text=texts[len(self.prompts) - 1])
 
-    def create_completion(self, prompt, **options):
-        self.prompts.append(self.llama.detokenize(prompt, special=True).decode())
-        answer = self.llama.create_completion(prompt, **options)
-        answer["choices"][0]["text"] = self.texts.pop(0)
-        return answer
+    return Scripted
 
 
 def test_a_broken_program_is_repaired_and_the_repair_kept(tiny_smol_stages, monkeypatch):
-    load, scripted = llamacpp.load, []
-
-    def scripted_load(*args, **kwargs):
-        scripted.append(Scripted(load(*args, **kwargs), BAD, GOOD))
-        return scripted[0]
-
-    monkeypatch.setattr(llamacpp, "load", scripted_load)
-    client = TestClient(serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf"))
+    scripted = scripted_decoder(BAD, GOOD)
+    monkeypatch.setattr(parallel, "ParallelDecoder", scripted)
     body = {"prompt": PROMPT, "max_tokens": 4, "nava_check": {"first_answer": True}}
-    answer = client.post("/v1/completions", json=body).json()
+    with TestClient(serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf")) as client:
+        answer = client.post("/v1/completions", json=body).json()
     record = answer["nava_check"]
     assert answer["choices"][0]["text"] == GOOD and record["first_answer"] == BAD
     assert record["attempts"] == 2 and record["checked"] is True and record["first_checked"] is False
     assert [attempt["how"] for attempt in record["tries"]] == ["greedy", "repair"] and record["tries"][0]["error"]
-    assert scripted[0].prompts[0].endswith(PROMPT) and BAD in scripted[0].prompts[1]
+    assert scripted.prompts[0].endswith(PROMPT) and BAD in scripted.prompts[1]

@@ -62,6 +62,7 @@ def serve(args: argparse.Namespace) -> int:
 
     model = args.model or layout.served_model(args.params)
     options = {"grammar": args.grammar, "n_ctx": args.n_ctx, "threads": args.threads, "cpu_repack": args.cpu_repack}
+    options["parallel_requests"] = args.parallel
     checks = {"check_mode": args.check_mode, "check_attempts": args.check_attempts, "check_seconds": args.check_seconds}
     return serve.serve(model, args.host, args.port, args.api_key, **options, **checks)
 
@@ -89,7 +90,15 @@ def add_serve_parser(commands) -> None:
         default="none",
         help="default constraint on decoding; a request's 'grammar' field overrides it",
     )
-    parser.add_argument("--n-ctx", type=int, default=0, help="context length in tokens (default: the model's own)")
+    parser.add_argument(
+        "--n-ctx", type=int, default=0, help="context length of each request in tokens (default: the model's own)"
+    )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=4,
+        help="requests decoded together, each in its own n-ctx slot; more wait (default: %(default)s)",
+    )
     parser.add_argument(
         "--threads", type=int, default=None, help="CPU threads for generation (default: llama.cpp's choice)"
     )

@@ -1,6 +1,6 @@
 """``nava-instruct serve``: an OpenAI-compatible HTTP API for a GGUF model of this pipeline.
 
-A thin FastAPI layer over ``llama_cpp.Llama``, run by uvicorn (docs/serving.md has examples):
+A thin FastAPI layer over a GGUF model, run by uvicorn (docs/serving.md has examples):
 
 - ``POST /v1/completions``: ``{"prompt": ...}``, a raw prompt, tokenized as in training (special
   tokens written in the text become their ids and nothing is added; see ``llamacpp.prompt_tokens``);
@@ -11,8 +11,9 @@ A thin FastAPI layer over ``llama_cpp.Llama``, run by uvicorn (docs/serving.md h
 
 With ``"stream": true`` both generation routes answer with server-sent events in OpenAI's shape:
 ``data: {chunk}`` lines (``text_completion`` chunks, or ``chat.completion.chunk`` ones whose first
-delta is the role), the last chunk carrying ``finish_reason``, then ``data: [DONE]``;
-``stream_options`` is ignored (no usage chunk).
+delta is the role), a chunk per piece of text as it is decoded, the last chunk carrying
+``finish_reason``, then ``data: [DONE]``; ``stream_options.include_usage`` adds OpenAI's usage chunk
+(no choices) before ``[DONE]``.
 
 Code answers go through the checker loop (``lm.checked``) unless ``"nava_check": false``: one that
 the NAVA checker rejects is tried again, by repair or sampling, within the server's ``--check-*``
@@ -20,14 +21,18 @@ bounds; attempt 1 is the request as sent. The answer carries ``nava_check``, the
 (attempts, checked, first_checked, tries), and ``usage`` is the kept answer's. Streamed, the loop
 runs first and the kept answer comes as one content chunk, ``nava_check`` on the last chunk.
 
-Generation is greedy unless ``temperature`` > 0 and stops at EOS (``finish_reason: "stop"``) or
-after ``max_tokens`` (``"length"``). ``"grammar": "nava"`` constrains decoding with the NAVA GBNF
-grammar, ``"none"`` lifts it; without the field the server's ``--grammar`` applies. Every bad
-request gets a 4xx with an OpenAI-style ``{"error": {"message": ...}}`` body: malformed JSON,
-missing or invalid fields, an empty prompt, a prompt plus ``max_tokens`` beyond the context (400),
-a wrong API key (401), a body over 1 MiB (413); a request is checked before its stream starts, so
-a refused one gets that JSON body too. Requests are answered one at a time (one model, one
-context): a stream holds the context from its first chunk to its last, or until its client leaves.
+Generation is greedy unless ``temperature`` > 0 and stops at EOS or a ``stop`` string
+(``finish_reason: "stop"``) or after ``max_tokens`` (``"length"``). ``"grammar": "nava"``
+constrains decoding with the NAVA GBNF grammar, ``"none"`` lifts it; without the field the
+server's ``--grammar`` applies. Every bad request gets a 4xx with an OpenAI-style
+``{"error": {"message": ...}}`` body: malformed JSON, missing or invalid fields, an empty prompt,
+a prompt plus ``max_tokens`` beyond the context (400), a wrong API key (401), a body over 1 MiB
+(413); a request is checked before its stream starts, so
+a refused one gets that JSON body too; a failed decode gets a 500.
+
+Up to ``--parallel`` requests are decoded together, one sequence each in one llama.cpp context
+(``lm.parallel``); more wait for a free slot. A stream holds its slot until its last chunk, or until
+its client leaves. ``--n-ctx`` is the context of each request.
 """
 
 from __future__ import annotations
@@ -37,10 +42,10 @@ import hmac
 import ipaddress
 import json
 import logging
-import threading
+import time
+import uuid
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -52,15 +57,18 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nava_instruct.errors import InputError
-from nava_instruct.lm import checked, llamacpp
+from nava_instruct.errors import InputError, RunError
+from nava_instruct.lm import checked, llamacpp, parallel
 from nava_instruct.nava import gbnf_grammar
 from nava_instruct.serving import API_KEY_ENV
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20
-ERROR_TYPES = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large"}
+ERROR_TYPES = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large", 500: "server_error"}
+Kind = Literal["text_completion", "chat.completion"]
+ID_PREFIXES = {"text_completion": "cmpl", "chat.completion": "chatcmpl"}
+OWN_CONTEXT = 64  # tokens in the loaded Llama's own context, which never decodes
 
 
 class CheckOptions(BaseModel):
@@ -71,6 +79,12 @@ class CheckOptions(BaseModel):
     mode: checked.Mode | None = None
     max_attempts: int | None = Field(None, ge=1, le=8)
     first_answer: bool = False  # include the first attempt's answer in the record
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
 
 
 class Options(BaseModel):
@@ -86,6 +100,7 @@ class Options(BaseModel):
     seed: int | None = None
     grammar: Literal["nava", "none"] | None = None  # None: the server's --grammar
     stream: bool = False
+    stream_options: StreamOptions | None = None
     nava_check: bool | CheckOptions = True  # false: no checker loop
 
 
@@ -159,50 +174,56 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-def text_of(response: dict) -> str:
-    choice = response["choices"][0]
-    return choice["text"] if "text" in choice else choice["message"]["content"]
-
-
 def repair_messages(instruction: str, program: str) -> list[dict]:
     return [{"role": "user", "content": instruction, "input": program}]
 
 
-def checked_answer(
-    request: Options, create: Callable[..., dict], prompt, policy: checked.Policy, repair_prompt, asked: str | None
-) -> dict:
-    """The kept response of the checker loop over ``create(prompt, temperature=, seed=)``, with the loop's
-    record as ``nava_check``; ``asked`` is the request in words, for repair prompts."""
-    responses = []
-
-    def generate(prompt, temperature: float, seed: int) -> str:
-        if not responses:  # attempt 1 is the request as sent: an answer that checks is the one it got without the loop
-            temperature, seed = request.temperature, request.seed
-        responses.append(create(prompt, temperature=temperature, seed=seed))
-        return text_of(responses[-1])
-
-    result = checked.answer(generate, prompt, policy, request=asked, repair_prompt=repair_prompt)
-    record = result.record()
-    if isinstance(request.nava_check, CheckOptions) and request.nava_check.first_answer:
-        record["first_answer"] = result.first_answer
-    return responses[result.kept] | {"nava_check": record}
-
-
-def chunks_of(respond: Callable[[], dict]) -> Generator[dict]:
-    """The response ``respond()`` gives as a stream's chunks: its text in one piece, then its finish
-    reason with ``nava_check``."""
-    response = respond()
-    choice = response["choices"][0]
-    if response["object"] == "text_completion":
-        kind, pieces = "text_completion", [{"text": choice["text"]}, {"text": ""}]
+def response_body(kind: Kind, model_id: str, generated: parallel.Generated) -> dict:
+    """A whole answer in OpenAI's shape."""
+    if kind == "text_completion":
+        choice = {"text": generated.text}
     else:
-        content = {"content": choice["message"]["content"]}
-        kind, pieces = "chat.completion.chunk", [{"delta": {"role": "assistant"}}, {"delta": content}, {"delta": {}}]
-    head = {"id": response["id"], "object": kind, "created": response["created"], "model": response["model"]}
-    for piece in pieces[:-1]:
-        yield head | {"choices": [{"index": 0, **piece, "logprobs": None, "finish_reason": None}]}
-    last = {"index": 0, **pieces[-1], "logprobs": None, "finish_reason": choice["finish_reason"]}
-    yield head | {"choices": [last], "nava_check": response["nava_check"]}
+        choice = {"message": {"role": "assistant", "content": generated.text}}
+    return {
+        "id": f"{ID_PREFIXES[kind]}-{uuid.uuid4().hex}",
+        "object": kind,
+        "created": int(time.time()),
+        "model": model_id,
+        "choices": [{"index": 0, **choice, "logprobs": None, "finish_reason": generated.finish_reason}],
+        "usage": usage_of(generated),
+    }
+
+
+def usage_of(generated: parallel.Generated) -> dict:
+    tokens = {"prompt_tokens": generated.prompt_tokens, "completion_tokens": generated.completion_tokens}
+    return tokens | {"total_tokens": generated.prompt_tokens + generated.completion_tokens}
+
+
+def stream_chunks(
+    kind: Kind,
+    model_id: str,
+    pieces: Iterator[str],
+    ending: Callable[[], tuple[parallel.Generated, dict]],
+    usage: bool = False,
+) -> Generator[dict]:
+    """A stream's chunks: the role (chat), a chunk per piece of text, then one with the finish reason and the
+    top-level fields of ``ending()``, called once the pieces are over; with ``usage``, then OpenAI's usage
+    chunk (no choices)."""
+    head = {"id": f"{ID_PREFIXES[kind]}-{uuid.uuid4().hex}", "created": int(time.time()), "model": model_id}
+    chat = kind == "chat.completion"
+    head["object"] = "chat.completion.chunk" if chat else kind
+
+    def chunk(piece: dict, finish_reason: str | None = None) -> dict:
+        return head | {"choices": [{"index": 0, **piece, "logprobs": None, "finish_reason": finish_reason}]}
+
+    if chat:
+        yield chunk({"delta": {"role": "assistant"}})
+    for text in pieces:
+        yield chunk({"delta": {"content": text}} if chat else {"text": text})
+    generated, extra = ending()
+    yield chunk({"delta": {}} if chat else {"text": ""}, generated.finish_reason) | extra
+    if usage:
+        yield head | {"choices": [], "usage": usage_of(generated)}
 
 
 class EventStream(StreamingResponse):
@@ -229,13 +250,16 @@ def create_app(
     api_key: str | None = None,
     grammar: Literal["nava", "none"] = "none",
     n_ctx: int = 0,
+    parallel_requests: int = 4,
     threads: int | None = None,
     cpu_repack: bool = False,
     check_mode: checked.Mode = "repair",
     check_attempts: int = 4,
     check_seconds: float | None = 30.0,
 ) -> FastAPI:
-    llama = llamacpp.load(model, n_ctx=n_ctx, n_threads=threads, cpu_repack=cpu_repack)
+    # llama's own context stays unused (a few cells): requests are decoded in the decoder's context.
+    llama = llamacpp.load(model, n_ctx=OWN_CONTEXT, n_threads=threads, cpu_repack=cpu_repack)
+    decoder = parallel.ParallelDecoder(llama, parallel_requests, n_ctx)
     model_id, created = Path(model).stem, int(Path(model).stat().st_mtime)
     grammars = {"none": None, "nava": LlamaGrammar.from_string(gbnf_grammar(), verbose=False)}
     template = llama.metadata.get("tokenizer.chat_template")
@@ -245,8 +269,6 @@ def create_app(
             llama.detokenize([token], special=True).decode("utf-8") for token in (llama.token_eos(), llama.token_bos())
         )
         formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos, stop_token_ids=[llama.token_eos()])
-        llama.chat_handler = formatter.to_chat_handler()  # the one that counts the tokens also renders them
-    lock = threading.Lock()  # one context: one request at a time
 
     def authorized(authorization: str | None = Header(None)) -> None:
         if api_key is not None and not hmac.compare_digest(
@@ -254,15 +276,25 @@ def create_app(
         ):
             raise HTTPException(401, "invalid or missing API key: send the header 'Authorization: Bearer <key>'")
 
-    def generation(request: Options, prompt_tokens: int) -> dict:
-        if prompt_tokens + request.max_tokens > llama.n_ctx():
+    def fits(request: Options, prompt_tokens: int) -> None:
+        if prompt_tokens + request.max_tokens > decoder.n_ctx:
             raise HTTPException(
                 400,
                 f"the prompt ({prompt_tokens} tokens) plus max_tokens ({request.max_tokens})"
-                f" exceed the context of {llama.n_ctx()} tokens",
+                f" exceed the context of {decoder.n_ctx} tokens",
             )
-        options = request.model_dump(include={"max_tokens", "temperature", "top_p", "stop", "seed"})
-        return options | {"grammar": grammars[request.grammar or grammar], "model": model_id}
+
+    def sampling(request: Options, ids: list[int], temperature: float, seed: int | None) -> parallel.Sampling:
+        stop = (request.stop,) if isinstance(request.stop, str) else tuple(request.stop or ())
+        return parallel.Sampling(
+            # a repair prompt, longer than the request's, may leave less room than max_tokens
+            max_tokens=min(request.max_tokens, decoder.n_ctx - len(ids)),
+            temperature=temperature,
+            top_p=request.top_p,
+            seed=seed,
+            stop=stop,
+            grammar=grammars[request.grammar or grammar],
+        )
 
     server_policy = checked.Policy(mode=check_mode, max_attempts=check_attempts, seconds=check_seconds)
 
@@ -279,35 +311,62 @@ def create_app(
         attempts = tuned.max_attempts or server_policy.max_attempts
         return replace(server_policy, mode=mode, max_attempts=attempts, seed=request.seed or 0)
 
-    def answer(
-        request: Options, create: Callable[..., dict | Iterator[dict]], prompt, repair_prompt, asked: str | None = None
-    ) -> dict | StreamingResponse:
-        """``create(prompt)``'s whole answer, through the checker loop unless the request turns it off
-        (``repair_prompt`` and ``asked`` as in ``checked.answer``); for ``stream: true``, its events."""
-        policy = check_policy(request)
-        if policy is None:
-            whole, streamed = partial(create, prompt), partial(create, prompt, stream=True)
-        else:
-            whole = partial(checked_answer, request, create, prompt, policy, repair_prompt, asked)
-            streamed = partial(chunks_of, whole)
-        if not request.stream:
-            with lock:
-                return whole()
-        return EventStream(events(streamed))
+    def checked_answer(request: Options, ids: list[int], policy: checked.Policy, asked: str | None) -> tuple:
+        """The checker loop's kept generation and its record; ``asked`` is the request in words."""
+        generations: list[parallel.Generated] = []
 
-    def events(streamed: Callable[[], Iterator[dict]]) -> Generator[str]:
-        # The lock is taken when the first event is asked for and let go when the stream ends or is closed.
-        with lock, contextlib.closing(streamed()) as chunks:
+        def generate(prompt: list[int], temperature: float, seed: int) -> str:
+            if not generations:  # attempt 1 is the request as sent: an answer that checks is the one it got anyway
+                temperature, seed = request.temperature, request.seed
+            if len(prompt) >= decoder.n_ctx:  # a repair prompt with no room left: an attempt that failed
+                generations.append(parallel.Generated("", "length", len(prompt), 0))
+            else:
+                generations.append(decoder.generate(prompt, sampling(request, prompt, temperature, seed)))
+            return generations[-1].text
+
+        result = checked.answer(generate, ids, policy, request=asked, repair_prompt=repair_ids)
+        record = result.record()
+        if isinstance(request.nava_check, CheckOptions) and request.nava_check.first_answer:
+            record["first_answer"] = result.first_answer
+        return generations[result.kept], record
+
+    def answer(request: Options, kind: Kind, ids: list[int], asked: str | None = None) -> dict | StreamingResponse:
+        """The answer to prompt ``ids``, through the checker loop unless the request turns it off; for
+        ``stream: true``, its events."""
+        fits(request, len(ids))
+        policy = check_policy(request)
+        usage = request.stream_options is not None and request.stream_options.include_usage
+        if policy is None and request.stream:  # streamed as it is decoded
+            job = decoder.submit(ids, sampling(request, ids, request.temperature, request.seed))
+            chunks = stream_chunks(kind, model_id, job.pieces(), lambda: (job.result, {}), usage)
+            return EventStream(events(chunks, job))
+        if policy is None:
+            generated, extra = decoder.generate(ids, sampling(request, ids, request.temperature, request.seed)), {}
+        else:
+            generated, record = checked_answer(request, ids, policy, asked)
+            extra = {"nava_check": record}
+        if not request.stream:
+            return response_body(kind, model_id, generated) | extra
+        chunks = stream_chunks(kind, model_id, iter([generated.text]), lambda: (generated, extra), usage)
+        return EventStream(events(chunks))
+
+    def events(chunks: Generator[dict], job: parallel.Job | None = None) -> Generator[str]:
+        try:
             for chunk in chunks:
                 yield f"data: {json.dumps(chunk)}\n\n"
-        yield "data: [DONE]\n\n"
+            yield "data: [DONE]\n\n"
+        finally:  # the client left, or the stream ended: either way the slot is free
+            if job is not None:
+                job.cancel()
 
     app = FastAPI(
         title="nava-instruct",
         exception_handlers={
             RequestValidationError: _validation_error,
             StarletteHTTPException: lambda _request, exc: error(exc.status_code, str(exc.detail)),
+            RunError: lambda _request, exc: error(500, str(exc)),
         },
+        lifespan=lambda _app: closing_decoder(decoder),
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
@@ -322,12 +381,9 @@ def create_app(
             "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "nava-instruct"}],
         }
 
-    # Tokenizing reads the vocabulary, not the context: requests are checked outside the lock.
     @app.post("/v1/completions", dependencies=[Depends(authorized)], response_model=None)
     def completions(request: CompletionRequest) -> dict | StreamingResponse:
-        ids = llamacpp.prompt_tokens(llama, request.prompt)
-        create = partial(llama.create_completion, **generation(request, len(ids)))
-        return answer(request, create, ids, repair_ids)
+        return answer(request, "text_completion", llamacpp.prompt_tokens(llama, request.prompt))
 
     def repair_ids(instruction: str, program: str) -> list[int]:
         return llamacpp.prompt_tokens(llama, formatter(messages=repair_messages(instruction, program)).prompt)
@@ -338,11 +394,16 @@ def create_app(
             raise HTTPException(400, "this model has no chat template: use /v1/completions")
         messages = [message.model_dump(exclude_none=True) for message in request.messages]
         ids = llamacpp.prompt_tokens(llama, formatter(messages=messages).prompt)
-        create = partial(llama.create_chat_completion, **generation(request, len(ids)))
         asked = next((message.content for message in reversed(request.messages) if message.role == "user"), None)
-        return answer(request, create, messages, repair_messages, asked)
+        return answer(request, "chat.completion", ids, asked)
 
     return app
+
+
+@contextlib.asynccontextmanager
+async def closing_decoder(decoder: parallel.ParallelDecoder):
+    yield
+    decoder.close()
 
 
 def is_loopback(host: str) -> bool:
