@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-attempts", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=320)
     parser.add_argument("--limit", type=int, help="answer only the first N prompts")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES, help="off is greedy (default: all)")
     args = parser.parse_args(argv)
 
     from transformers import AutoTokenizer
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = code_prompts(args.data)[: args.limit]
     print(f"{len(rows)} prompt→code prompts, up to {args.max_attempts} attempts, {args.model}")
     print(f"{'mode':<8} {'checks':>8} {'mean attempts':>14} {'mean seconds':>13}")
-    for mode in MODES:
+    for mode in args.modes:
         policy = checked.Policy(mode=mode, max_attempts=args.max_attempts)
         results, seconds = [], []
         for row in rows:

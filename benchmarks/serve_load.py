@@ -6,6 +6,10 @@ p50/p95 latency, generated tokens/s, and the N-client p95 over the 1-client p95 
 setting. Exits 1 if any request failed.
 
     python benchmarks/serve_load.py --model models/gguf/model-Q4_K_M.gguf --clients 4 --seconds 30
+    python benchmarks/serve_load.py --tiny   # the tests' tiny Llama (2 layers, SmolLM2's vocabulary), built here
+
+The server decodes up to ``--parallel`` requests together (``lm.parallel``); ``--parallel 1`` shows
+what one request at a time would give.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from nava_instruct import layout
 from nava_instruct.serving.client import ClientError, NavaClient
@@ -26,6 +32,20 @@ INSTRUCTIONS = [
     " and visualise it.",
     "Write NAVA code for SE(2): start at [0, 0, 0], goal at [5, 2, pi/2], minimum-time cost with velocity limit 1.",
 ]
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_gguf(folder: Path) -> Path:
+    """The tests' tiny Llama with SmolLM2's tokenizer, converted to an f16 GGUF in ``folder``."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import CONVERTER, save_tiny_smol_llama
+    from nava_instruct.stages import convert
+
+    gguf = folder / "tiny-f16.gguf"
+    convert.to_gguf_f16(save_tiny_smol_llama(folder / "tiny"), gguf, CONVERTER, "tiny")
+    return gguf
 
 
 def client_loop(client: NavaClient, deadline: float, options: dict, results: list, failures: list) -> None:
@@ -73,15 +93,21 @@ def measure(client: NavaClient, clients: int, seconds: float, options: dict) -> 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(layout.served_model()), help="GGUF file (default: %(default)s)")
+    parser.add_argument("--tiny", action="store_true", help="build and serve the tests' tiny model instead")
+    parser.add_argument("--parallel", type=int, default=4, help="the server's --parallel (default: %(default)s)")
     parser.add_argument("--clients", type=int, default=4, help="the concurrent setting, beside 1 client")
     parser.add_argument("--seconds", type=float, default=30.0, help="per setting")
     parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument("--n-ctx", type=int, default=None, help="per request (default: 2048, 256 for --tiny)")
     args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory()
+    if args.tiny:
+        args.model = str(tiny_gguf(Path(scratch.name)))
+    n_ctx = args.n_ctx or (256 if args.tiny else 2048)
 
     loops = {"off": {"nava_check": False}, "on": {}}  # the server's default is the loop on
     rows, failures = [], []
-    with running(args.model, "--n-ctx", str(args.n_ctx)) as url:
+    with running(args.model, "--n-ctx", str(n_ctx), "--parallel", str(args.parallel)) as url:
         client = NavaClient(url, timeout=600)
         for loop, fields in loops.items():
             for clients in (1, args.clients):
@@ -89,7 +115,8 @@ def main() -> int:
                 rows.append({"loop": loop, "clients": clients, **row})
                 failures += row["failures"]
 
-    print(f"model {args.model}, max_tokens {args.max_tokens}, {args.seconds:.0f} s per setting")
+    setting = f"--parallel {args.parallel}, max_tokens {args.max_tokens}, {args.seconds:.0f} s per setting"
+    print(f"model {args.model}, {setting}")
     print(
         f"{'loop':<5} {'clients':>7} {'requests':>8} {'p50 s':>7} {'p95 s':>7} {'tokens/s':>9} {'p95 / 1 client':>15}"
     )

