@@ -1,6 +1,7 @@
 """Stage ``generate``: a deterministic NAVA-Instruct dataset, with a dataset card.
 
-Four task families: prompt_to_code (an instruction that states every value -> the NAVA program),
+Four task families: prompt_to_code (a request, templated or in a user's words -> the NAVA program,
+which always computes the path and ends with ``visualize(path, field)``: docs/dataset.md),
 code_to_explanation (a program -> an explanation for one audience level), fix (a program with one
 defect and the checker's errors -> the corrected program; half with a hint that names the fix,
 half with the request alone, as the checker loop asks for a repair) and edit (a program and a change -> the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -117,11 +119,12 @@ def _plain_style(rng: random.Random, problem: Problem, level: str) -> Style:
 
 
 def prompt_to_code(rng: random.Random, params: Params) -> dict:
-    problem = _problem(rng)
+    """A request and its program, which computes the path and ends with ``visualize(path, field)``."""
+    problem = replace(_problem(rng), computed=True, visualized=True)
     beginner = rng.random() < params.beginner_share
     level = rng.choices(LEVELS, weights=BEGINNER_LEVEL_WEIGHTS)[0] if beginner else rng.choice(LEVELS)
     comments = "beginner" if beginner else rng.choices(("none", "sparse"), weights=(0.75, 0.25))[0]
-    style = Style.sample(rng, problem.manifold, comments, level)
+    style = replace(Style.sample(rng, problem.manifold, comments, level), show_field=True)
     output, spec = verify.canonical(render(problem, style), problem)
     return make_record("prompt_to_code", spec, level, prompts.instruction(rng, problem, level, beginner), "", output)
 

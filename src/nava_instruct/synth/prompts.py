@@ -1,9 +1,11 @@
-"""Instructions that ask for a NAVA program and state every value of its spec.
+"""Instructions that ask for a NAVA program: the generator's templates, or a user's words.
 
-Each instruction names the manifold (with its radius), the start and the goal, every obstacle
-with all its parameters, the cost kind with its parameters, and whether the path is computed and
-visualised, so the program it asks for is determined up to layout and naming. Several sentence
-templates, openers, asker introductions and beginner requests give the variety.
+A templated instruction names the manifold (with its radius), the start and the goal, every
+obstacle with all its parameters, the cost kind with its parameters, and whether the path is
+computed and visualised, so the program it asks for is determined up to layout and naming.
+Several sentence templates, openers, asker introductions and beginner requests give the variety.
+A share of the instructions (``USER_SHARE``) is instead written as users write
+(``user_requests``): world objects, costs in words, values left to the language's defaults.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import random
 
 from nava_instruct.nava.domain import Problem
+from nava_instruct.synth import user_requests
 from nava_instruct.synth.phrasing import Phraser, join
 
 _INTRO = {
@@ -57,6 +60,7 @@ _OPENERS = (
     "Generate NAVA code",
 )
 _COUNTS = ("no", "one", "two", "three")
+USER_SHARE = 1 / 3  # instructions in users' words rather than the templates
 
 
 def _capital(text: str) -> str:
@@ -175,8 +179,10 @@ class _Fields(dict):
 
 def instruction(rng: random.Random, problem: Problem, level: str, beginner: bool) -> str:
     """A prompt_to_code instruction for ``problem`` from an asker at ``level``."""
-    parts = _Parts(rng, problem, level)
-    text = rng.choice(TEMPLATES).format_map(_Fields(parts, rng))
+    if rng.random() < USER_SHARE:
+        text = user_requests.request(rng, problem)
+    else:
+        text = rng.choice(TEMPLATES).format_map(_Fields(_Parts(rng, problem, level), rng))
     intro = rng.choice(_INTRO[level]) if beginner or rng.random() < 0.35 else ""
     gap = "\n" if "\n" in text else " "
     if beginner and rng.random() < 0.25:
