@@ -48,6 +48,11 @@ def test_explanations_pass_through_untouched():
     assert result.record()["first_checked"] is None
 
 
+@pytest.mark.parametrize("answer, code", [("", False), ("  \n", False), (BAD, True), (GOOD[:30], True)])
+def test_an_empty_answer_is_not_code(answer, code):
+    assert checked.is_code(answer) is code
+
+
 def test_sampling_stops_at_the_first_answer_that_checks():
     script = Script(BAD, BAD, f"```nava\n{GOOD}```")
     result = checked.answer(script, "ask", Policy(mode="sample", max_attempts=4, temperature=0.5, seed=10))

@@ -107,3 +107,16 @@ def test_a_broken_program_is_repaired_and_the_repair_kept(tiny_smol_stages, monk
     assert record["attempts"] == 2 and record["checked"] is True and record["first_checked"] is False
     assert [attempt["how"] for attempt in record["tries"]] == ["greedy", "repair"] and record["tries"][0]["error"]
     assert scripted.prompts[0].endswith(PROMPT) and BAD in scripted.prompts[1]
+
+
+def test_a_repair_prompt_with_no_room_left_is_a_failed_attempt(tiny_smol_stages, monkeypatch):
+    long_broken = BAD + "".join(f"let point{i} = [{i}.0, {i}.5, {i}.25]\n" for i in range(20))
+    scripted = scripted_decoder(long_broken, GOOD)
+    monkeypatch.setattr(parallel, "ParallelDecoder", scripted)
+    body = {"prompt": PROMPT, "max_tokens": 4, "nava_check": {"mode": "repair", "max_attempts": 3}}
+    with TestClient(serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", n_ctx=128)) as client:
+        response = client.post("/v1/completions", json=body)
+    record = response.json()["nava_check"]
+    assert response.status_code == 200 and record["checked"] is False and record["attempts"] == 3
+    assert len(scripted.prompts) == 1  # the repairs never reached the model
+    assert response.json()["choices"][0]["text"] == long_broken

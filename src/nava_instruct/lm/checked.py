@@ -88,8 +88,9 @@ class Checked:
 
 def is_code(answer: str) -> bool:
     """Whether an answer is a program: it has a line of NAVA code (scoring's test for code in an
-    explanation), or its program parses. A program cut off at max_tokens does not parse but is code."""
-    return bool(CODE_LINE.search(answer)) or parses(extract_code(answer))
+    explanation), or its program parses. A program cut off at max_tokens does not parse but is code; an
+    empty answer is not."""
+    return bool(CODE_LINE.search(answer)) or (bool(answer.strip()) and parses(extract_code(answer)))
 
 
 def check_errors(answer: str) -> list[str]:
