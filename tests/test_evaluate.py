@@ -14,6 +14,7 @@ from nava_instruct.nava import scoring
 from nava_instruct.stages import evaluate, generate, split
 
 PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1}
+HELD_OUT = Path(__file__).resolve().parents[1] / "data" / "eval_requests"
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,10 @@ def eval_split(tmp_path_factory) -> Path:
     names |= {"meta_dir": "meta", "report": "report.json"}
     split.run(stage_params(split, **{field: str(root / name) for field, name in names.items()}))
     write_json(root / "train_metrics" / LIVE_SUMMARY, {"eval_loss_before": 2.5, "eval_loss_after": 0.5})
+    (root / "held_out").mkdir()
+    for name in ("requests.jsonl", "handwritten.jsonl"):  # the first two of each held-out set
+        lines = (HELD_OUT / name).read_text().splitlines(keepends=True)
+        (root / "held_out" / name).write_text("".join(lines[:2]))
     return root
 
 
@@ -39,7 +44,7 @@ def params_for(root: Path, stages: Path, out: Path, **overrides) -> evaluate.Par
             prompt_format="chat_template",
             limit=3,
         ),
-        evaluate.Backend(name="f16", kind="gguf", path=str(gguf / "model-f16.gguf"), tokenizer=merged),
+        evaluate.Backend(name="f16", kind="gguf", path=str(gguf / "model-f16.gguf"), tokenizer=merged, held_out=True),
         evaluate.Backend(
             name="Q4_K_M+grammar", kind="gguf", path=str(gguf / "model-Q4_K_M.gguf"), tokenizer=merged, grammar=True
         ),
@@ -48,6 +53,7 @@ def params_for(root: Path, stages: Path, out: Path, **overrides) -> evaluate.Par
     values = dict(
         eval_file=str(root / "eval.jsonl"),
         meta_dir=str(root / "meta"),
+        held_out_dir=str(root / "held_out"),
         train_metrics=str(root / "train_metrics"),
         samples_out=str(out / "samples.jsonl"),
         metrics_dir=str(out / "metrics"),
@@ -79,18 +85,24 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
     assert metrics["loss"]["fine_tuned"] == {"eval_loss": 0.5, "perplexity": round(math.exp(0.5), 3)}
     f16 = metrics["backends"]["f16"]
     assert f16["code"]["n"] == 4 and f16["explanation"]["n"] == 2 and f16["fix"]["n"] == 1 and f16["edit"]["n"] == 1
-    assert set(f16["code"]) == {"n", "parse_rate", "check_rate", "spec_match", "first_check_rate", "mean_attempts"}
+    rates = {"parse_rate", "check_rate", "spec_match", "first_check_rate", "first_spec_match"}
+    assert set(f16["code"]) == {"n", "mean_attempts"} | rates | {f"{rate}_ci" for rate in rates}
     assert f16["code"]["first_check_rate"] <= f16["code"]["check_rate"] and 1 <= f16["code"]["mean_attempts"] <= 4
+    low, high = f16["code"]["check_rate_ci"]
+    assert low <= f16["code"]["check_rate"] <= high and high - low > 0.3  # n = 4 says little
+    assert {name: rows["n"] for name, rows in f16["held_out"].items()} == {"requests": 2, "handwritten": 2}
+    assert metrics["backends"]["base"]["held_out"] == {} and metrics["held_out_prompts"] == 4
     assert sum(v["n"] for v in f16["code_by_manifold"].values()) == 4
     assert f16["tokens_per_s"] > 0 and f16["completion_tokens"] > 0
 
     samples = [json.loads(line) for line in Path(params.samples_out).read_text().splitlines()]
     by_backend = {name: [s for s in samples if s["backend"] == name] for name in metrics["backends"]}
-    assert len(by_backend["base"]) == 3 and len(by_backend["merged-hf"]) == 2 and len(by_backend["f16"]) == 8
+    assert len(by_backend["base"]) == 3 and len(by_backend["merged-hf"]) == 2 and len(by_backend["f16"]) == 8 + 4
+    assert [s["set"] for s in by_backend["f16"][8:]] == ["handwritten"] * 2 + ["requests"] * 2
     assert all(s["family"] != "code_to_explanation" for s in by_backend["Q4_K_M+grammar"])
     assert by_backend["base"][0]["prompt"].startswith("<|im_start|>")  # the base is asked in its own chat format
     assert by_backend["f16"][0]["prompt"].endswith("### Response:\n")
-    examples = {e["id"]: e for e in evaluate.sample_prompts(params)}
+    examples = {e["id"]: e for e in evaluate.sample_prompts(params) + evaluate.held_out_prompts(params.held_out_dir)}
     for sample in samples:
         example = examples[sample["id"]]
         assert sample["tokens"] <= 24 * sample.get("attempts", 1) and sample["reference"] == example["output"]
@@ -131,3 +143,16 @@ def test_missing_inputs_are_one_line_errors(eval_split, tiny_smol_stages, tmp_pa
     with pytest.raises(InputError, match="train metrics not found"):
         evaluate.run(params_for(eval_split, tiny_smol_stages, tmp_path, train_metrics=str(tmp_path / "none")))
     assert not (tmp_path / "metrics" / LIVE_SUMMARY).exists()
+
+
+def test_wilson_intervals():
+    assert evaluate.wilson(0, 10) == [0.0, 0.2775] and evaluate.wilson(5, 10) == [0.2366, 0.7634]
+    assert evaluate.wilson(20, 20)[1] == 1.0 and evaluate.wilson(20, 20)[0] > 0.83
+
+
+def test_a_held_out_reference_with_errors_is_refused_by_file_line_and_field(tmp_path):
+    good = (HELD_OUT / "requests.jsonl").read_text().splitlines()[0]
+    bad = json.loads(good) | {"output": "let M = euclidan_plane()\n"}
+    (tmp_path / "set.jsonl").write_text(good + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(InputError, match=r"set.jsonl:2: output: the reference program has errors"):
+        evaluate.held_out_prompts(tmp_path)

@@ -42,6 +42,7 @@ class Paths(StageParams):
     extra: str
     train_file: str
     eval_file: str
+    eval_requests: str  # held-out requests, one set per file
     split_meta: str
     split_report: str
     base: str

@@ -34,12 +34,14 @@ import llama_cpp
 from llama_cpp import _internals
 
 from nava_instruct.errors import RunError
+from nava_instruct.lm import llamacpp
 from nava_instruct.lm.grammar_sampling import ChosenTokenGrammarSampler
 
 log = logging.getLogger(__name__)
 bindings = llama_cpp.llama_cpp
 
 TOP_K, MIN_P = 40, 0.05  # llama-cpp-python's defaults for the fields the server does not take
+OWN_CONTEXT = 64  # cells of the loaded Llama's own context, which never decodes: the decoder has its own
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class ParallelDecoder:
     (0: the model's training context), in a context set up as ``llama``'s own (threads, attention)."""
 
     def __init__(self, llama: llama_cpp.Llama, slots: int, n_ctx: int = 0):
-        self.model = llama._model
+        self.llama, self.model = llama, llama._model
         self.n_vocab = llama.n_vocab()
         self.slots = slots
         self.n_ctx = n_ctx or self.model.n_ctx_train()
@@ -128,6 +130,12 @@ class ParallelDecoder:
         self.closed = False
         self.thread = threading.Thread(target=self._drive, name="parallel-decoder", daemon=True)
         self.thread.start()
+
+    @classmethod
+    def open(cls, path, slots: int, n_ctx: int = 0, **load_options) -> ParallelDecoder:
+        """Load a GGUF file (``llamacpp.load``, whose ``Llama`` stays as ``.llama`` for its tokenizer and
+        metadata) and decode with it."""
+        return cls(llamacpp.load(path, n_ctx=OWN_CONTEXT, **load_options), slots, n_ctx)
 
     def submit(self, ids: list[int], sampling: Sampling) -> Job:
         if not ids:

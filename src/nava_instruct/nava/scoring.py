@@ -133,6 +133,8 @@ def score_explanation(answer: str, spec: dict) -> dict[str, float | bool]:
     recalled = numbers_found + sum(facts.values())
     return {
         "fact_recall": recalled / (len(numbers) + len(facts)),
+        "facts": len(numbers) + len(facts),
+        "facts_recalled": recalled,
         "number_recall": numbers_found / len(numbers) if numbers else 1.0,
         **facts,
         "contains_code": CODE_LINE.search(answer) is not None,

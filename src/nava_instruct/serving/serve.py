@@ -68,7 +68,6 @@ MAX_BODY_BYTES = 1 << 20
 ERROR_TYPES = {401: "authentication_error", 404: "not_found_error", 413: "request_too_large", 500: "server_error"}
 Kind = Literal["text_completion", "chat.completion"]
 ID_PREFIXES = {"text_completion": "cmpl", "chat.completion": "chatcmpl"}
-OWN_CONTEXT = 64  # tokens in the loaded Llama's own context, which never decodes
 
 
 class CheckOptions(BaseModel):
@@ -257,9 +256,8 @@ def create_app(
     check_attempts: int = 4,
     check_seconds: float | None = 30.0,
 ) -> FastAPI:
-    # llama's own context stays unused (a few cells): requests are decoded in the decoder's context.
-    llama = llamacpp.load(model, n_ctx=OWN_CONTEXT, n_threads=threads, cpu_repack=cpu_repack)
-    decoder = parallel.ParallelDecoder(llama, parallel_requests, n_ctx)
+    decoder = parallel.ParallelDecoder.open(model, parallel_requests, n_ctx, n_threads=threads, cpu_repack=cpu_repack)
+    llama = decoder.llama
     model_id, created = Path(model).stem, int(Path(model).stat().st_mtime)
     grammars = {"none": None, "nava": LlamaGrammar.from_string(gbnf_grammar(), verbose=False)}
     template = llama.metadata.get("tokenizer.chat_template")

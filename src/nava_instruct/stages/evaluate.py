@@ -3,14 +3,17 @@
 A fixed, stratified sample of eval prompts is answered greedily (stop at EOS, with a token cap)
 by every backend: the base model before fine-tuning, the fine-tuned GGUF in f16 and in each
 quantization, the GGUF with NAVA grammar-constrained decoding, and, on a subset, the merged
-transformers model (for HF↔GGUF parity). Answers are graded with the NAVA toolkit
-(``scoring``): code by parse, check and spec-match rates, explanations by fact recall.
+transformers model (for HF↔GGUF parity). The served backend also answers every held-out request
+(``held_out_dir``: requests written apart from the generator, and the hand-written public ones),
+reported as one row per set. Answers are graded with the NAVA toolkit (``scoring``): code by parse,
+check and spec-match rates, explanations by fact recall; every rate carries its Wilson 95% interval
+(``<rate>_ci``). A GGUF backend answers ``slots`` prompts together (``lm.parallel``).
 
 With ``checker_loop`` on, a GGUF backend answers the code families through the checker loop
 (``lm.checked``, as ``nava-instruct serve`` does): a greedy answer that the checker rejects is
 tried again, up to ``max_attempts``. Each sample records its attempts and whether its first
-answer checked; each code section of the metrics has ``first_check_rate`` (the greedy answers)
-next to ``check_rate`` (the answers kept).
+answer checked; each code section of the metrics has ``first_check_rate`` and ``first_spec_match``
+(the greedy answers) next to ``check_rate`` and ``spec_match`` (the answers kept).
 
 Loss and perplexity on the whole eval split (response tokens only), before and after
 fine-tuning, are measured once by stage ``train`` and carried into this stage's metrics.
@@ -18,7 +21,7 @@ fine-tuning, are measured once by stage ``train`` and carried into this stage's 
 Outputs: a samples file (prompt, reference, answer, verdicts), the metrics in DVCLive's folder
 ``metrics_dir`` (metrics.json, a DVC metric, so ``dvc metrics diff`` compares runs; rewritten as
 each backend is graded, so ``dvc exp show`` follows the run) and PNG bar charts by backend, family
-and manifold.
+and manifold, and the served model greedy against the loop on each set of prompts.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import math
 import random
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import mean
 from typing import Literal
@@ -49,6 +53,7 @@ from nava_instruct.records import FAMILIES, FIELDS
 log = logging.getLogger(__name__)
 
 CODE_FAMILIES = ("prompt_to_code", "fix", "edit")
+GENERATED = "generated"  # the set of the sampled eval split; held-out sets are named after their files
 
 
 class Backend(BaseModel):
@@ -61,6 +66,7 @@ class Backend(BaseModel):
     prompt_format: prompting.PromptFormat = "instruction"  # the base model is asked in its own chat format
     grammar: bool = False  # constrain code answers with the NAVA GBNF grammar
     limit: int | None = Field(None, ge=1)  # answer only the first N sampled prompts
+    held_out: bool = False  # also answer every held-out request
 
 
 class Params(StageParams):
@@ -77,8 +83,10 @@ class Params(StageParams):
     seed: int
     prompts_per_family: dict[Literal[FAMILIES], int]
     max_new_tokens: int = Field(ge=1)
+    held_out_dir: str  # requests the generator did not write, one file per set (data/eval_requests)
     context: int = Field(2048, ge=256)
     threads: int = Field(ge=1)
+    slots: int = Field(ge=1)  # prompts a GGUF backend answers together (lm.parallel)
     checker_loop: checked.Mode  # for the code families of GGUF backends; "off": one greedy answer
     max_attempts: int = Field(ge=1)
     backends: list[Backend] | None = None  # None: those of the converted models (``default_backends``)
@@ -103,7 +111,7 @@ def default_backends(params: Params) -> list[Backend]:
             Backend(name=kind, kind="gguf", path=str(gguf / model_gguf(kind)), tokenizer=merged, limit=12)
             for kind in others
         ),
-        Backend(name=served, kind="gguf", path=str(gguf / model_gguf(served)), tokenizer=merged),
+        Backend(name=served, kind="gguf", path=str(gguf / model_gguf(served)), tokenizer=merged, held_out=True),
         Backend(
             name=f"{served}+grammar",
             kind="gguf",
@@ -141,33 +149,55 @@ def sample_prompts(params: Params) -> list[dict]:
     )
     if not mixed:
         raise InputError(params.eval_file, "no eval examples of the families asked for in prompts_per_family")
-    return [example for _, _, example in mixed]
+    return [example | {"set": GENERATED} for _, _, example in mixed]
+
+
+def held_out_prompts(folder: str | Path) -> list[dict]:
+    """The held-out requests of every ``*.jsonl`` in ``folder`` (its name is the set's), each with the spec
+    of its reference program."""
+    examples = []
+    for path in sorted(Path(folder).glob("*.jsonl")):
+        for line, row in read_jsonl(path, required=(*FIELDS, "id")):
+            try:
+                problems = nava.extract_spec(row["output"], str(path))["problems"]
+            except nava.NavaError as error:
+                raise InputError(path, f"the reference program has errors: {error}", line, "output") from None
+            if len(problems) != 1:
+                raise InputError(path, f"the reference program builds {len(problems)} fields, not 1", line, "output")
+            spec = problems[0]
+            info = {"set": path.stem, "family": "prompt_to_code", "manifold": spec["manifold"]["kind"], "level": "-"}
+            examples.append(row | info | {"spec": spec})
+    if not examples:
+        raise InputError(folder, "no held-out requests (*.jsonl) here")
+    return examples
 
 
 class GgufModel:
-    """A GGUF file answered through llama.cpp; prompts arrive as token ids, so nothing is re-tokenized."""
+    """A GGUF file answered through llama.cpp, ``slots`` prompts at a time; prompts arrive as token ids, so
+    nothing is re-tokenized."""
 
     def __init__(self, backend: Backend, params: Params):
         from llama_cpp import LlamaGrammar
 
-        from nava_instruct.lm import llamacpp
+        from nava_instruct.lm.parallel import ParallelDecoder
 
-        self.llm = llamacpp.load(backend.path, n_ctx=params.context, n_threads=params.threads, seed=params.seed)
+        self.slots = params.slots
+        self.decoder = ParallelDecoder.open(backend.path, params.slots, params.context, n_threads=params.threads)
         self.grammar = LlamaGrammar.from_string(nava.gbnf_grammar(), verbose=False) if backend.grammar else None
         self.policy = checked.Policy(mode=params.checker_loop, max_attempts=params.max_attempts, seed=params.seed)
 
     def complete(self, prompt_ids: list[int], max_tokens: int, code: bool, temperature: float = 0.0, seed=None):
         """One completion: (text, completion tokens, stopped at EOS)."""
-        self.llm.reset()
-        out = self.llm.create_completion(
-            prompt_ids,
-            max_tokens=max_tokens,
-            temperature=temperature,
-            seed=seed,
-            grammar=self.grammar if code else None,
+        from nava_instruct.lm.parallel import Sampling
+
+        room = self.decoder.n_ctx - len(prompt_ids)
+        if room < 1:  # a repair prompt too long for the context: an attempt with no answer
+            return "", 0, False
+        sampling = Sampling(
+            max_tokens=min(max_tokens, room), temperature=temperature, seed=seed, grammar=self.grammar if code else None
         )
-        choice = out["choices"][0]
-        return choice["text"], out["usage"]["completion_tokens"], choice["finish_reason"] == "stop"
+        generated = self.decoder.generate(prompt_ids, sampling)
+        return generated.text, generated.completion_tokens, generated.finish_reason == "stop"
 
     def answer(
         self, prompt_ids: list[int], max_tokens: int, code: bool, ask, request: str
@@ -187,6 +217,9 @@ class GgufModel:
         tokens = sum(completion[1] for completion in completions)
         return result.answer, tokens, completions[result.kept][2], result
 
+    def close(self) -> None:
+        self.decoder.close()
+
 
 class HfModel:
     """The merged transformers model, greedy, for parity with its GGUF."""
@@ -196,6 +229,7 @@ class HfModel:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         torch.set_num_threads(params.threads)
+        self.slots = 1
         self.torch = torch
         self.model = AutoModelForCausalLM.from_pretrained(backend.path, dtype=torch.float32).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(backend.path)
@@ -217,6 +251,9 @@ class HfModel:
         stopped = bool(new) and new[-1] == eos
         return self.tokenizer.decode(new, skip_special_tokens=True), len(new), stopped, None
 
+    def close(self) -> None:
+        pass
+
 
 def grade(example: dict, answer: str) -> dict:
     if example["family"] in CODE_FAMILIES:
@@ -224,21 +261,21 @@ def grade(example: dict, answer: str) -> dict:
     return scoring.score_explanation(answer, example["spec"])
 
 
-def run_backend(backend: Backend, examples: list[dict], params: Params) -> list[dict]:
+def run_backend(backend: Backend, examples: list[dict], held_out: list[dict], params: Params) -> tuple[list, float]:
+    """The backend's graded samples, and the wall time it took to answer them."""
     from transformers import AutoTokenizer
 
     if backend.grammar:  # grammar-constrained decoding only makes sense where code is asked for
         examples = [e for e in examples if e["family"] in CODE_FAMILIES]
-    examples = examples[: backend.limit]
+    examples = examples[: backend.limit] + (held_out if backend.held_out else [])
     tokenizer = AutoTokenizer.from_pretrained(backend.tokenizer)
     model = (GgufModel if backend.kind == "gguf" else HfModel)(backend, params)
-    samples = []
 
     def ask(instruction: str, program: str) -> list[int]:
         repair = {"instruction": instruction, "input": program, "output": ""}
         return prompting.prompt_ids(tokenizer, prompting.render(repair, tokenizer, backend.prompt_format)[0])
 
-    for example in tqdm(examples, desc=f"evaluate {backend.name}", unit="prompt"):
+    def sample(example: dict) -> dict:
         prompt, _ = prompting.render(example, tokenizer, backend.prompt_format)
         ids = prompting.prompt_ids(tokenizer, prompt)
         code = example["family"] in CODE_FAMILIES
@@ -246,84 +283,121 @@ def run_backend(backend: Backend, examples: list[dict], params: Params) -> list[
         answer, tokens, stopped, loop = model.answer(ids, params.max_new_tokens, code, ask, example["instruction"])
         seconds = time.perf_counter() - started
         verdict = grade(example, answer)
-        samples.append(
-            {
-                "backend": backend.name,
-                "id": example["id"],
-                "family": example["family"],
-                "manifold": example["manifold"],
-                "level": example["level"],
-                "prompt": prompt,
-                "reference": example["output"],
-                "answer": answer,
-                "tokens": tokens,
-                "seconds": round(seconds, 4),
-                "stopped_at_eos": stopped,
-                "verdict": verdict,
-                **(loop_fields(example, verdict, loop) if code else {}),
-            }
-        )
-    return samples
+        return {
+            "backend": backend.name,
+            "set": example["set"],
+            "id": example["id"],
+            "family": example["family"],
+            "manifold": example["manifold"],
+            "level": example["level"],
+            "prompt": prompt,
+            "reference": example["output"],
+            "answer": answer,
+            "tokens": tokens,
+            "seconds": round(seconds, 4),  # this prompt's latency, beside the others answered with it
+            "stopped_at_eos": stopped,
+            "verdict": verdict,
+            **(loop_fields(example, verdict, loop) if code else {}),
+        }
+
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(model.slots) as pool:  # each thread asks the decoder, which batches them
+            answered = pool.map(sample, examples)
+            samples = list(tqdm(answered, total=len(examples), desc=f"evaluate {backend.name}", unit="prompt"))
+    finally:
+        model.close()
+    return samples, time.perf_counter() - started
 
 
 def loop_fields(example: dict, verdict: dict, loop: checked.Checked | None) -> dict:
     """What the checker loop did for a code sample (``loop`` is None where it did not run): its
     attempts, whether the first answer checked, and that answer where another one was kept."""
     if loop is None:
-        return {"attempts": 1, "first_checked": verdict["checked"]}
+        return {"attempts": 1, "first_checked": verdict["checked"], "first_spec_match": verdict["spec_match"]}
+    first = scoring.score_code(loop.first_answer, example["spec"])
     return {
         "attempts": len(loop.attempts),
-        "first_checked": scoring.score_code(loop.first_answer, example["spec"])["checked"],
+        "first_checked": first["checked"],
+        "first_spec_match": first["spec_match"],
         "tries": loop.record()["tries"],
         **({"first_answer": loop.first_answer} if loop.kept else {}),
     }
 
 
 CODE_RATES = {"parsed": "parse_rate", "checked": "check_rate", "spec_match": "spec_match"}
-EXPLANATION_RATES = {"fact_recall": "fact_recall", "contains_code": "contains_code_rate"}
+FIRST_RATES = {"first_checked": "first_check_rate", "first_spec_match": "first_spec_match"}  # greedy, before the loop
+WILSON_Z = 1.96  # 95%
 
 
-def rates(samples: list[dict], names: dict[str, str]) -> dict:
-    """The mean of each verdict over ``samples``, under its metric name."""
-    if not samples:
-        return {"n": 0}
-    return {
-        "n": len(samples),
-        **{name: round(mean(float(s["verdict"][key]) for s in samples), 4) for key, name in names.items()},
-    }
+def wilson(successes: float, n: int) -> list[float]:
+    """The Wilson score interval of a proportion, 95%."""
+    p, z2 = successes / n, WILSON_Z**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = WILSON_Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
+def proportion(name: str, successes: float, n: int) -> dict:
+    """``{name: rate, name_ci: [low, high]}``."""
+    return {name: round(successes / n, 4), f"{name}_ci": wilson(successes, n)}
 
 
 def code_rates(samples: list[dict]) -> dict:
-    """Parse, check and spec-match rates, and the checker loop's figures: first answers' check rate, mean attempts."""
-    figures = rates(samples, CODE_RATES)
-    if samples:
-        figures["first_check_rate"] = round(mean(float(s["first_checked"]) for s in samples), 4)
-        figures["mean_attempts"] = round(mean(s["attempts"] for s in samples), 4)
+    """Parse, check and spec-match rates of the answers kept, the check and spec-match rates of the first
+    (greedy) answers, each with its Wilson interval, and the checker loop's mean attempts."""
+    if not samples:
+        return {"n": 0}
+    figures = {"n": len(samples)}
+    for key, name in CODE_RATES.items():
+        figures |= proportion(name, sum(s["verdict"][key] for s in samples), len(samples))
+    for key, name in FIRST_RATES.items():
+        figures |= proportion(name, sum(s[key] for s in samples), len(samples))
+    figures["mean_attempts"] = round(mean(s["attempts"] for s in samples), 4)
     return figures
 
 
-def summarize(samples: list[dict]) -> dict:
-    """Metrics of one backend: code rates by family (and by manifold and level for prompt→code)."""
+def explanation_rates(samples: list[dict]) -> dict:
+    """Fact recall over all facts asked (so its interval counts facts, which within one answer are not
+    independent: the interval is narrower than it should be) and the share of answers that hold code."""
+    if not samples:
+        return {"n": 0}
+    facts = sum(s["verdict"]["facts"] for s in samples)
+    recalled = sum(s["verdict"]["facts_recalled"] for s in samples)
+    contains_code = sum(s["verdict"]["contains_code"] for s in samples)
+    return {
+        "n": len(samples),
+        **proportion("fact_recall", recalled, facts),
+        **proportion("contains_code_rate", contains_code, len(samples)),
+    }
+
+
+def summarize(samples: list[dict], seconds: float) -> dict:
+    """Metrics of one backend: code rates by family (and by manifold and level for prompt→code) on the
+    generated prompts, and one row per held-out set."""
+    generated = [s for s in samples if s["set"] == GENERATED]
 
     def of(family: str) -> list[dict]:
-        return [s for s in samples if s["family"] == family]
+        return [s for s in generated if s["family"] == family]
 
     code = of("prompt_to_code")
 
     def breakdown(key: str) -> dict:
         return {value: code_rates([s for s in code if s[key] == value]) for value in sorted({s[key] for s in code})}
 
+    held_out = sorted({s["set"] for s in samples} - {GENERATED})
     tokens = sum(s["tokens"] for s in samples)
-    seconds = sum(s["seconds"] for s in samples)
     return {
         "code": code_rates(code),
         "code_by_manifold": breakdown("manifold"),
         "code_by_level": breakdown("level"),
         "fix": code_rates(of("fix")),
         "edit": code_rates(of("edit")),
-        "explanation": rates(of("code_to_explanation"), EXPLANATION_RATES),
+        "explanation": explanation_rates(of("code_to_explanation")),
+        "held_out": {name: code_rates([s for s in samples if s["set"] == name]) for name in held_out},
         "stopped_at_eos": round(mean(s["stopped_at_eos"] for s in samples), 4),
         "completion_tokens": tokens,
+        "seconds": round(seconds, 1),
         "tokens_per_s": round(tokens / seconds, 2) if seconds else 0.0,
     }
 
@@ -342,6 +416,8 @@ def loss_metrics(train_metrics: str) -> dict:
 
 
 def plot(metrics: dict, plots_dir: Path, served: str) -> list[Path]:
+    """Bar charts with Wilson 95% intervals: backends, the served model's manifolds, and the served model
+    greedy against the checker loop on the generated and the held-out prompts."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -358,35 +434,40 @@ def plot(metrics: dict, plots_dir: Path, served: str) -> list[Path]:
         plt.close(fig)
         written.append(path)
 
-    def bars(ax, groups: list[str], series: dict[str, list[float]], title: str):
+    def bars(ax, groups: list[str], series: dict[str, list[dict]], key: str | dict[str, str], title: str):
+        """One bar per group and series, from each figure dict's rate ``key`` (or the series' own) and its
+        interval."""
         width = 0.8 / len(series)
-        for i, (label, values) in enumerate(series.items()):
+        for i, (label, figures) in enumerate(series.items()):
+            name = key[label] if isinstance(key, dict) else key
+            values = [f.get(name, 0.0) for f in figures]
+            low = [v - f.get(f"{name}_ci", [v, v])[0] for v, f in zip(values, figures)]
+            high = [f.get(f"{name}_ci", [v, v])[1] - v for v, f in zip(values, figures)]
             xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(groups))]
-            ax.bar(xs, values, width, label=label)
+            ax.bar(xs, values, width, label=label, yerr=[low, high], capsize=2)
         ax.set_xticks(range(len(groups)), groups, rotation=20)
         ax.set_ylim(0, 1.05)
         ax.set_title(title)
         ax.legend(fontsize=8)
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-
-    def rate(section: str, key: str) -> list[float]:
-        return [backends[n][section].get(key, 0.0) for n in names]
-
+    code = [backends[n]["code"] for n in names]
     bars(
         axes[0],
         names,
-        {"check rate": rate("code", "check_rate"), "spec match": rate("code", "spec_match")},
-        "Prompt → NAVA code, by backend",
+        {"check rate": code, "spec match": code},
+        {"check rate": "check_rate", "spec match": "spec_match"},
+        "Prompt → NAVA code, by backend (95% intervals)",
     )
     bars(
         axes[1],
         names,
         {
-            "fact recall": rate("explanation", "fact_recall"),
-            "fix spec match": rate("fix", "spec_match"),
-            "edit spec match": rate("edit", "spec_match"),
+            "fact recall": [backends[n]["explanation"] for n in names],
+            "fix spec match": [backends[n]["fix"] for n in names],
+            "edit spec match": [backends[n]["edit"] for n in names],
         },
+        {"fact recall": "fact_recall", "fix spec match": "spec_match", "edit spec match": "spec_match"},
         "Explanations, fixes and edits, by backend",
     )
     save(fig, plots_dir / "eval_backends.png")
@@ -394,30 +475,41 @@ def plot(metrics: dict, plots_dir: Path, served: str) -> list[Path]:
     compare = [n for n in ("base", served) if n in backends]
     manifolds = sorted({m for n in compare for m in backends[n]["code_by_manifold"]})
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    bars(
-        ax,
-        manifolds,
-        {
-            f"{n} spec match": [backends[n]["code_by_manifold"].get(m, {}).get("spec_match", 0.0) for m in manifolds]
-            for n in compare
-        },
-        "Prompt → NAVA code: spec match by manifold",
-    )
+    by_manifold = {f"{n} spec match": [backends[n]["code_by_manifold"].get(m, {}) for m in manifolds] for n in compare}
+    bars(ax, manifolds, by_manifold, "spec_match", "Prompt → NAVA code: spec match by manifold")
     save(fig, plots_dir / "eval_manifolds.png")
+
+    if served not in backends:
+        return written
+    rows = {GENERATED: backends[served]["code"], **backends[served]["held_out"]}
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    series = {
+        "check, greedy": "first_check_rate",
+        "check, in the loop": "check_rate",
+        "spec match, greedy": "first_spec_match",
+        "spec match, in the loop": "spec_match",
+    }
+    bars(ax, list(rows), {label: list(rows.values()) for label in series}, series, f"{served}: prompt → code")
+    save(fig, plots_dir / "eval_held_out.png")
     return written
 
 
 def run(params: Params) -> dict:
-    examples = sample_prompts(params)
-    metrics = {"loss": loss_metrics(params.train_metrics), "prompts": len(examples), "backends": {}}
+    examples, held_out = sample_prompts(params), held_out_prompts(params.held_out_dir)
+    metrics = {
+        "loss": loss_metrics(params.train_metrics),
+        "prompts": len(examples),
+        "held_out_prompts": len(held_out),
+        "backends": {},
+    }
     # dvc.yaml declares the metrics and `dvc exp run` saves the experiment: DVCLive does neither.
     live = Live(dir=params.metrics_dir, save_dvc_exp=False, dvcyaml=None)
     live.summary = metrics  # DVCLive writes it as metrics.json
     samples = []
     for backend in params.backends or default_backends(params):
-        answered = run_backend(backend, examples, params)
+        answered, seconds = run_backend(backend, examples, held_out, params)
         samples += answered
-        figures = summarize(answered)
+        figures = summarize(answered, seconds)
         metrics["backends"][backend.name] = figures
         live.make_summary()  # each backend's figures show in `dvc exp show` as soon as it is graded
         log.info(
