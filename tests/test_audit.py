@@ -82,6 +82,10 @@ def published(tiny_smol_model, tmp_path_factory) -> tuple[Path, str]:
         shutil.copy(REPO / name, repo / name)
     shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copytree(REPO / "data" / "extra", repo / "data" / "extra")
+    (repo / "data" / "eval_requests").mkdir()
+    for held_out in (REPO / "data" / "eval_requests").glob("*.jsonl"):  # two requests of each set
+        lines = held_out.read_text().splitlines(keepends=True)[:2]
+        (repo / "data" / "eval_requests" / held_out.name).write_text("".join(lines))
     shutil.copytree(tiny_smol_model, repo / "tiny-base")
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     for section, values in TINY_PROFILE.items():
