@@ -25,6 +25,28 @@ KIND_NAMES = {
 }
 
 # The manifold in a user's words; a radius left out of the S1 and S2 words means the default 1.0.
+# An obstacle with every parameter, by its shape ("round": a disc or ball, "box": a rectangle or box).
+OBSTACLES = {
+    "arc": (
+        "a {word} from {start} to {end} (going anticlockwise)",
+        "a {word} covering {start} counter-clockwise to {end}",
+    ),
+    "cap": (
+        "{article} {word} around {center} with an angular radius of {angle}",
+        "{article} {word} covering everything within {angle} of {center}",
+    ),
+    "round": (
+        "{article} {word} of radius {radius} at {center}",
+        "{article} {word} {centred} at {center}, radius {radius}",
+    ),
+    "box": ("{article} {word} from {low} to {high}", "{article} {word} with corners {low} and {high}"),
+}
+TERSE_OBSTACLES = {
+    "arc": ("{word} {start}..{end}", "{word} from {start} to {end} ccw"),
+    "cap": ("{word} at {center} angle {angle}", "{word} {center}, angular radius {angle}"),
+    "round": ("{word} r={radius} at {center}", "{word} at {center} r={radius}"),
+    "box": ("{word} {low}-{high}", "{word} from {low} to {high}"),
+}
 SETTINGS = {
     "R2": ("the plane", "a flat 2D plane", "a 2D map", "a flat 2D floor"),
     "R3": ("3D space", "open 3D space", "ordinary 3D space"),

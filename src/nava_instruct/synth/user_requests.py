@@ -52,45 +52,20 @@ class _User:
         phraser, kind = self.phraser, obstacle["kind"]
         words = banks.WORLD_OBJECTS[kind] + (banks.KIND_NAMES[kind] if self.terse else ())
         word = self.pick(words)
-        if kind == "arc":
-            start, end = phraser.angle(obstacle["from"]), phraser.angle(obstacle["to"])
-            if self.terse:
-                return self.pick((f"{word} {start}..{end}", f"{word} from {start} to {end} ccw"))
-            return self.pick(
-                (
-                    f"a {word} from {start} to {end} (going anticlockwise)",
-                    f"a {word} covering {start} counter-clockwise to {end}",
-                )
-            )
-        if kind == "cap":
-            center, angle = phraser.coords(obstacle["center"]), phraser.angle(obstacle["angle"])
-            if self.terse:
-                return self.pick((f"{word} at {center} angle {angle}", f"{word} {center}, angular radius {angle}"))
-            return self.pick(
-                (
-                    f"{phraser.article(word)} {word} around {center} with an angular radius of {angle}",
-                    f"{phraser.article(word)} {word} covering everything within {angle} of {center}",
-                )
-            )
-        if "radius" in obstacle:
-            center, radius = phraser.coords(obstacle["center"]), phraser.number(obstacle["radius"])
-            if self.terse:
-                return self.pick((f"{word} r={radius} at {center}", f"{word} at {center} r={radius}"))
-            return self.pick(
-                (
-                    f"{phraser.article(word)} {word} of radius {radius} at {center}",
-                    f"{phraser.article(word)} {word} {phraser.centred()} at {center}, radius {radius}",
-                )
-            )
-        low, high = phraser.coords(obstacle["min_corner"]), phraser.coords(obstacle["max_corner"])
-        if self.terse:
-            return self.pick((f"{word} {low}-{high}", f"{word} from {low} to {high}"))
-        return self.pick(
-            (
-                f"{phraser.article(word)} {word} from {low} to {high}",
-                f"{phraser.article(word)} {word} with corners {low} and {high}",
-            )
-        )
+        if kind in ("arc", "cap"):
+            shape = kind
+        else:
+            shape = "round" if "radius" in obstacle else "box"
+        if shape == "arc":
+            values = {"start": phraser.angle(obstacle["from"]), "end": phraser.angle(obstacle["to"])}
+        elif shape == "cap":
+            values = {"center": phraser.coords(obstacle["center"]), "angle": phraser.angle(obstacle["angle"])}
+        elif shape == "round":
+            values = {"center": phraser.coords(obstacle["center"]), "radius": phraser.number(obstacle["radius"])}
+        else:
+            values = {"low": phraser.coords(obstacle["min_corner"]), "high": phraser.coords(obstacle["max_corner"])}
+        template = self.pick((banks.TERSE_OBSTACLES if self.terse else banks.OBSTACLES)[shape])
+        return template.format(word=word, article=phraser.article(word), centred=phraser.centred(), **values)
 
     def obstacles(self) -> list[str]:
         return [self.obstacle(obstacle) for obstacle in self.problem.obstacles]
