@@ -24,6 +24,7 @@ from pathlib import Path
 
 from nava_instruct import layout
 from nava_instruct.fileio import atomic_path, write_json
+from nava_instruct.lm import checked
 from nava_instruct.params import load_section
 from nava_instruct.stages import convert, evaluate, merge, train
 
@@ -47,7 +48,7 @@ def adapter_at(point: Path, final: Path, train_metrics: Path, out: Path) -> tupl
     return state["step"], state["tokens"]
 
 
-def measure(point: Path, run_dir: Path, params_file: Path, scratch: Path) -> dict:
+def measure(point: Path, run_dir: Path, params_file: Path, scratch: Path, loop: str | None) -> dict:
     """Merge, convert and evaluate one point; its figures."""
     paths = layout.paths(params_file)
     conversion = load_section(convert.Params, "convert", params_file)
@@ -66,6 +67,7 @@ def measure(point: Path, run_dir: Path, params_file: Path, scratch: Path) -> dic
         "held_out_dir": str(Path(__file__).resolve().parents[1] / paths.eval_requests),
         "prompts_per_family": {"prompt_to_code": stage.prompts_per_family["prompt_to_code"]},
         "backends": [backend],
+        "checker_loop": loop or stage.checker_loop,
         "samples_out": str(scratch / "samples.jsonl"),
         "metrics_dir": str(scratch / "metrics"),
         "plots_dir": str(scratch / "plots"),
@@ -121,6 +123,7 @@ def main() -> int:
     parser.add_argument("--points", type=Path, nargs="+", required=True, help="checkpoint folders, then the adapter")
     parser.add_argument("--png", type=Path, required=True)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--checker-loop", choices=checked.MODES, help="instead of evaluate's (off: greedy only)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -131,10 +134,11 @@ def main() -> int:
     for point in args.points:
         scratch = args.run_dir / "curve" / point.name
         shutil.rmtree(scratch, ignore_errors=True)
-        points.append(measure(point, args.run_dir, args.params, scratch))
+        points.append(measure(point, args.run_dir, args.params, scratch, args.checker_loop))
         log.info("%s: %s", point, json.dumps(points[-1]["rows"]["generated"]))
         if args.json:
             write_json(args.json, points)
+    points.sort(key=lambda point: point["tokens"])
     print(table(points, epoch_steps))
     plot(points, args.png)
     return 0
