@@ -6,7 +6,7 @@ import llama_cpp
 import pytest
 
 from nava_instruct.lm import llamacpp
-from nava_instruct.lm.parallel import ParallelDecoder, Sampling
+from nava_instruct.lm.parallel import Generated, ParallelDecoder, Sampling
 from nava_instruct.nava import gbnf_grammar
 from test_grammar_sampling import PROMPTS
 from test_serve import nava_prefix
@@ -85,3 +85,11 @@ def test_a_cancelled_job_frees_its_slot(llama):
 def test_a_prompt_that_leaves_no_room_is_refused(llama, decoder):
     with pytest.raises(ValueError, match="exceed 256"):
         decoder.submit(llamacpp.prompt_tokens(llama, LONG), Sampling(max_tokens=200))
+
+
+def test_generate_in_room_cuts_max_tokens_to_the_room_left(llama, decoder):
+    ids = llamacpp.prompt_tokens(llama, LONG)
+    cut = decoder.generate_in_room(ids, Sampling(max_tokens=200))
+    assert cut.finish_reason == "length" and cut.completion_tokens == 256 - len(ids)
+    too_long = ids * 3
+    assert decoder.generate_in_room(too_long, Sampling(max_tokens=8)) == Generated("", "length", len(too_long), 0)

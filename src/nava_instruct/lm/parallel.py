@@ -28,7 +28,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import llama_cpp
 from llama_cpp import _internals
@@ -153,12 +153,21 @@ class ParallelDecoder:
     def generate(self, ids: list[int], sampling: Sampling) -> Generated:
         return self.submit(ids, sampling).wait()
 
+    def generate_in_room(self, ids: list[int], sampling: Sampling) -> Generated:
+        """``generate``, with ``max_tokens`` cut to the room the prompt leaves in a slot; a prompt that leaves
+        none gets an empty answer ("length") without reaching the model. For prompts the caller built, such
+        as the checker loop's repair prompts, which are longer than the request's."""
+        room = self.n_ctx - len(ids)
+        if room < 1:
+            return Generated("", "length", len(ids), 0)
+        return self.generate(ids, replace(sampling, max_tokens=min(sampling.max_tokens, room)))
+
     def close(self) -> None:
         with self.changed:
             self.closed = True
             self.changed.notify()
         self.thread.join()
-        for sequence in self.running:
+        for sequence in list(self.running):  # _end removes it from the list
             self._end(sequence, error="the decoder was closed")
         if self.batch is not None:
             bindings.llama_batch_free(self.batch)

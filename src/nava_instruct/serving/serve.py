@@ -282,11 +282,10 @@ def create_app(
                 f" exceed the context of {decoder.n_ctx} tokens",
             )
 
-    def sampling(request: Options, ids: list[int], temperature: float, seed: int | None) -> parallel.Sampling:
+    def sampling(request: Options, temperature: float, seed: int | None) -> parallel.Sampling:
         stop = (request.stop,) if isinstance(request.stop, str) else tuple(request.stop or ())
         return parallel.Sampling(
-            # a repair prompt, longer than the request's, may leave less room than max_tokens
-            max_tokens=min(request.max_tokens, decoder.n_ctx - len(ids)),
+            max_tokens=request.max_tokens,
             temperature=temperature,
             top_p=request.top_p,
             seed=seed,
@@ -316,10 +315,7 @@ def create_app(
         def generate(prompt: list[int], temperature: float, seed: int) -> str:
             if not generations:  # attempt 1 is the request as sent: an answer that checks is the one it got anyway
                 temperature, seed = request.temperature, request.seed
-            if len(prompt) >= decoder.n_ctx:  # a repair prompt with no room left: an attempt that failed
-                generations.append(parallel.Generated("", "length", len(prompt), 0))
-            else:
-                generations.append(decoder.generate(prompt, sampling(request, prompt, temperature, seed)))
+            generations.append(decoder.generate_in_room(prompt, sampling(request, temperature, seed)))
             return generations[-1].text
 
         result = checked.answer(generate, ids, policy, request=asked, repair_prompt=repair_ids)
@@ -335,11 +331,11 @@ def create_app(
         policy = check_policy(request)
         usage = request.stream_options is not None and request.stream_options.include_usage
         if policy is None and request.stream:  # streamed as it is decoded
-            job = decoder.submit(ids, sampling(request, ids, request.temperature, request.seed))
+            job = decoder.submit(ids, sampling(request, request.temperature, request.seed))
             chunks = stream_chunks(kind, model_id, job.pieces(), lambda: (job.result, {}), usage)
             return EventStream(events(chunks, job))
         if policy is None:
-            generated, extra = decoder.generate(ids, sampling(request, ids, request.temperature, request.seed)), {}
+            generated, extra = decoder.generate(ids, sampling(request, request.temperature, request.seed)), {}
         else:
             generated, record = checked_answer(request, ids, policy, asked)
             extra = {"nava_check": record}

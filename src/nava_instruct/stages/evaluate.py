@@ -190,13 +190,8 @@ class GgufModel:
         """One completion: (text, completion tokens, stopped at EOS)."""
         from nava_instruct.lm.parallel import Sampling
 
-        room = self.decoder.n_ctx - len(prompt_ids)
-        if room < 1:  # a repair prompt too long for the context: an attempt with no answer
-            return "", 0, False
-        sampling = Sampling(
-            max_tokens=min(max_tokens, room), temperature=temperature, seed=seed, grammar=self.grammar if code else None
-        )
-        generated = self.decoder.generate(prompt_ids, sampling)
+        sampling = Sampling(max_tokens, temperature=temperature, seed=seed, grammar=self.grammar if code else None)
+        generated = self.decoder.generate_in_room(prompt_ids, sampling)  # repair prompts are longer
         return generated.text, generated.completion_tokens, generated.finish_reason == "stop"
 
     def answer(
