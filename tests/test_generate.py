@@ -19,6 +19,7 @@ from nava_instruct.params import load_section
 from nava_instruct.records import FAMILIES, LEVELS, example_id
 from nava_instruct.stages import generate as generate_stage
 from nava_instruct.stages.generate import Params, family_counts, run
+from nava_instruct.synth.drills import KINDS
 
 OUTPUTS = ("examples.jsonl", "dataset_card.json", "dataset_card.png")
 BUILTINS = {
@@ -148,7 +149,8 @@ def test_outputs_are_written_atomically_and_returned(dataset):
 def test_records_have_the_schema_and_unique_content_ids(dataset):
     _, _, rows, _, _ = dataset
     for row in rows:
-        assert set(row) == {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"}
+        drill = {"drill"} if row["family"] == "prompt_to_code" and "drill" in row else set()
+        assert set(row) == {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"} | drill
         assert row["family"] in FAMILIES and row["manifold"] in MANIFOLD_NAMES and row["level"] in LEVELS
         assert row["id"] == example_id(row["instruction"], row["input"], row["output"])
         assert row["spec"]["manifold"]["kind"] == row["manifold"]
@@ -192,8 +194,8 @@ def test_mix_shares_are_respected(dataset, tmp_path):
     params, _, rows, _, _ = dataset
     assert Counter(r["family"] for r in rows) == family_counts(params.size, params.mix)
     assert family_counts(400, stage_params(generate_stage).mix) == {
-        "prompt_to_code": 260,
-        "code_to_explanation": 100,
+        "prompt_to_code": 280,
+        "code_to_explanation": 80,
         "fix": 20,
         "edit": 20,
     }
@@ -433,7 +435,9 @@ def test_beginner_prompts_get_well_commented_code(dataset):
         assert asks == (comment_lines >= 4), (row["instruction"], row["output"])
         if asks:
             beginners.append(row)
-    assert abs(len(beginners) / len(prompts) - params.beginner_share) < 0.07
+    drill = params.drill_share / len(KINDS)  # beginner drills, on top of the usual beginner share
+    expected = drill + (1 - drill) * params.beginner_share
+    assert abs(len(beginners) / len(prompts) - expected) < 0.07
     assert Counter(r["level"] for r in beginners).most_common(1)[0][0] in ("gcse", "a_level")
 
 
@@ -504,8 +508,8 @@ def test_explanations_are_diverse_even_with_numbers_masked(explanations, level):
 def test_card_counts_and_lengths_match_the_data(dataset):
     _, _, rows, card, out = dataset
     assert card["total"] == len(rows)
-    for key, names in (("family", FAMILIES), ("manifold", MANIFOLD_NAMES), ("level", LEVELS)):
-        counts = Counter(r[key] for r in rows)
+    for key, names in (("family", FAMILIES), ("manifold", MANIFOLD_NAMES), ("level", LEVELS), ("drill", KINDS)):
+        counts = Counter(r.get(key) for r in rows)
         assert card["counts"][key] == {name: counts[name] for name in names}
     pairs = Counter((r["family"], r["manifold"]) for r in rows)
     assert all(card["counts"]["family_manifold"][f][m] == pairs[(f, m)] for f in FAMILIES for m in MANIFOLD_NAMES)
@@ -542,6 +546,8 @@ def test_card_counts_and_lengths_match_the_data(dataset):
             "shares must be >= 0",
         ),
         ("  beginner_share: 1.5\n", ":2: generate.beginner_share"),
+        ("  drill_share: -0.1\n", ":2: generate.drill_share: Input should be greater than or equal to 0"),
+        ("  drill_share: 1.2\n", ":2: generate.drill_share: Input should be less than or equal to 1"),
     ],
 )
 def test_bad_params_name_file_line_and_field(tmp_path, body, expected):

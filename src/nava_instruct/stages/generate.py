@@ -5,7 +5,9 @@ which always computes the path and ends with ``visualize(path, field)``: docs/da
 code_to_explanation (a program -> an explanation for one audience level), fix (a program with one
 defect and the checker's errors -> the corrected program; half with a hint that names the fix,
 half with the request alone, as the checker loop asks for a repair) and edit (a program and a change -> the
-changed program). Every program the generator emits is run through the NAVA toolkit: formatted,
+changed program). A ``drill_share`` of the prompt_to_code examples are drills (``synth.drills``):
+angles in degrees or pi-fractions, three obstacles, SE(2)/SE(3) poses, beginner comments; each has
+``drill`` in its metadata. Every program the generator emits is run through the NAVA toolkit: formatted,
 checked clean, canonical, and its spec equal to the intended one (see ``synth.verify``).
 
 All randomness comes from one ``random.Random(seed)``, so the same params give byte-identical
@@ -28,7 +30,7 @@ from nava_instruct.layout import GENERATED_EXAMPLES
 from nava_instruct.nava.domain import COST_KINDS, MANIFOLD_NAMES, Problem
 from nava_instruct.params import StageParams
 from nava_instruct.records import FAMILIES, LEVELS, make_record
-from nava_instruct.synth import card, edits, explain, fixes, prompts, verify
+from nava_instruct.synth import card, drills, edits, explain, fixes, prompts, verify
 from nava_instruct.synth.problems import sample_problem
 from nava_instruct.synth.render import Style, render
 
@@ -46,6 +48,7 @@ class Params(StageParams):
     size: int = Field(gt=0)
     mix: dict[str, float]
     beginner_share: float = Field(ge=0.0, le=1.0)
+    drill_share: float = Field(ge=0.0, le=1.0)  # of the prompt_to_code examples
     output_dir: str
 
     @field_validator("mix")
@@ -69,13 +72,16 @@ def run(params: Params) -> dict:
     """Generate the dataset and its card; return the output paths and the counts."""
     rng = random.Random(params.seed)
     counts = family_counts(params.size, params.mix)
-    plan = [family for family in FAMILIES for _ in range(counts[family])]
+    drill_plan = drills.plan(counts["prompt_to_code"], params.drill_share)
+    plain = {**counts, "prompt_to_code": counts["prompt_to_code"] - len(drill_plan)}
+    plan = [("prompt_to_code", drill) for drill in drill_plan]
+    plan += [(family, None) for family in FAMILIES for _ in range(plain[family])]
     rng.shuffle(plan)
-    log.info("generating %d examples (seed %d): %s", params.size, params.seed, counts)
+    log.info("generating %d examples (seed %d): %s, %d drills", params.size, params.seed, counts, len(drill_plan))
     examples, seen = [], set()
-    for family in tqdm(plan, desc="generate", unit="example"):
+    for family, drill in tqdm(plan, desc="generate", unit="example"):
         for _ in range(MAX_RESAMPLES):
-            example = BUILDERS[family](rng, params)
+            example = prompt_to_code(rng, params, drill) if drill else BUILDERS[family](rng, params)
             if example["id"] not in seen:
                 break
         else:
@@ -89,7 +95,7 @@ def run(params: Params) -> dict:
         "card_png": out / "dataset_card.png",
     }
     write_jsonl(paths["examples"], examples)
-    summary = card.summarise(examples, FAMILIES, MANIFOLD_NAMES, LEVELS)
+    summary = card.summarise(examples, FAMILIES, MANIFOLD_NAMES, LEVELS, drills.KINDS)
     write_json(paths["card_json"], summary)
     card.plot(summary, examples, paths["card_png"])
     log.info("wrote %d examples to %s", len(examples), paths["examples"])
@@ -106,10 +112,16 @@ def family_counts(size: int, mix: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def _problem(rng: random.Random) -> Problem:
-    manifold = rng.choices(MANIFOLD_NAMES, weights=MANIFOLD_WEIGHTS)[0]
-    n_obstacles = rng.choices(range(4), weights=OBSTACLE_COUNT_WEIGHTS)[0]
-    return sample_problem(rng, manifold, n_obstacles, rng.choices(COST_KINDS, weights=COST_WEIGHTS)[0])
+def _problem(
+    rng: random.Random, manifold: str | None = None, n_obstacles: int | None = None, start_heading: int | None = None
+) -> Problem:
+    """A random problem; the manifold and obstacle count are drawn unless given."""
+    if manifold is None:
+        manifold = rng.choices(MANIFOLD_NAMES, weights=MANIFOLD_WEIGHTS)[0]
+    if n_obstacles is None:
+        n_obstacles = rng.choices(range(4), weights=OBSTACLE_COUNT_WEIGHTS)[0]
+    cost_kind = rng.choices(COST_KINDS, weights=COST_WEIGHTS)[0]
+    return sample_problem(rng, manifold, n_obstacles, cost_kind, start_heading)
 
 
 def _plain_style(rng: random.Random, problem: Problem, level: str) -> Style:
@@ -118,15 +130,17 @@ def _plain_style(rng: random.Random, problem: Problem, level: str) -> Style:
     return Style.sample(rng, problem.manifold, comments, level)
 
 
-def prompt_to_code(rng: random.Random, params: Params) -> dict:
+def prompt_to_code(rng: random.Random, params: Params, drill: drills.Drill | None = None) -> dict:
     """A request and its program, which computes the path and ends with ``visualize(path, field)``."""
-    problem = replace(_problem(rng), computed=True, visualized=True)
-    beginner = rng.random() < params.beginner_share
+    problem = _problem(rng, **(drills.problem_args(rng, drill) if drill else {}))
+    problem = replace(problem, computed=True, visualized=True)
+    beginner = rng.random() < params.beginner_share or (drill is not None and drill.kind == "beginner")
     level = rng.choices(LEVELS, weights=BEGINNER_LEVEL_WEIGHTS)[0] if beginner else rng.choice(LEVELS)
     comments = "beginner" if beginner else rng.choices(("none", "sparse"), weights=(0.75, 0.25))[0]
     style = replace(Style.sample(rng, problem.manifold, comments, level), show_field=True)
     output, spec = verify.canonical(render(problem, style), problem)
-    return make_record("prompt_to_code", spec, level, prompts.instruction(rng, problem, level, beginner), "", output)
+    instruction = prompts.instruction(rng, problem, level, beginner, drills.angle_styles(drill))
+    return make_record("prompt_to_code", spec, level, instruction, "", output, drill.kind if drill else None)
 
 
 def code_to_explanation(rng: random.Random, params: Params) -> dict:

@@ -1,6 +1,6 @@
 """The dataset card: counts and output lengths as JSON, and the same at a glance as a PNG.
 
-Counts are by family, manifold, level and family x manifold; output lengths (characters and
+Counts are by family, manifold, level, family x manifold and drill kind; output lengths (characters and
 whitespace-separated words) are summarised per family by min, mean, median, p90 (nearest rank)
 and max. Everything is sorted, so the card is byte-identical for identical data.
 """
@@ -31,9 +31,9 @@ def _stats(values: list[int]) -> dict:
     }
 
 
-def summarise(examples: list[dict], families, manifolds, levels) -> dict:
+def summarise(examples: list[dict], families, manifolds, levels, drills=()) -> dict:
     def count(key: str, order) -> dict:
-        counts = Counter(example[key] for example in examples)
+        counts = Counter(example.get(key) for example in examples)
         return {name: counts.get(name, 0) for name in order}
 
     by_pair = Counter((example["family"], example["manifold"]) for example in examples)
@@ -54,6 +54,7 @@ def summarise(examples: list[dict], families, manifolds, levels) -> dict:
             "family_manifold": {
                 family: {manifold: by_pair.get((family, manifold), 0) for manifold in manifolds} for family in families
             },
+            "drill": count("drill", drills),
         },
         "output_length": lengths,
     }

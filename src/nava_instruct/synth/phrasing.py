@@ -40,11 +40,13 @@ def degrees(value: float) -> int:
 class Phraser:
     """Phrases for one example, with its own style choices and random synonyms."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, angle_styles: tuple[str, ...] | None = None):
+        """``angle_styles`` (e.g. ``("degrees", "deg")``) fixes every angle's wording to one of them."""
         self.rng = rng
         self.trailing_zero = rng.random() < 0.2
         self.point_style = rng.choice(("tight", "spaced", "spaced", "spaced", "bracket", "named"))
-        self.angle_style = rng.choice(("pi", "pi", "π", "π", "degrees", "deg", "rad"))
+        self.fixed_angles = angle_styles is not None
+        self.angle_style = rng.choice(angle_styles or ("pi", "pi", "π", "π", "degrees", "deg", "rad"))
         self.origin_word = rng.random() < 0.5
         self.british = rng.random() < 0.6
 
@@ -64,6 +66,10 @@ class Phraser:
         return f"{value:.6f}".rstrip("0").rstrip(".")
 
     def angle(self, value: float, style: str | None = None) -> str:
+        if self.fixed_angles:
+            style = style or self.angle_style
+            if twelfths(value) == 0:  # in the fixed wording: "0 degrees", "0°" or "0"
+                return {"degrees": "0 degrees", "deg": "0°"}.get(style, "0")
         style = style or (self.angle_style if self.rng.random() < 0.85 else self.pick(("pi", "degrees", "rad")))
         if twelfths(value) == 0:
             return self.pick(("0", "0 rad", "0 degrees")) if style in ("degrees", "deg", "rad") else "0"

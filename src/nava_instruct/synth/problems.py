@@ -113,10 +113,13 @@ def sample_radius(rng: random.Random, manifold: str) -> float | None:
     return None
 
 
-def sample_point(rng: random.Random, manifold: str, radius: float | None) -> Point:
-    """A point of the manifold: a position, a pose, an angle or a point of the sphere."""
+def sample_point(rng: random.Random, manifold: str, radius: float | None, heading: int | None = None) -> Point:
+    """A point of the manifold: a position, a pose, an angle or a point of the sphere.
+
+    ``heading`` (in twelfths of pi) fixes the angle on S^1, the heading on SE(2) or the yaw on SE(3).
+    """
     if manifold == "S1":
-        return angle(rng.randint(-6, 23))
+        return angle(rng.randint(-6, 23) if heading is None else heading)
     if manifold == "S2":
         return list(rng.choice(sphere_points(radius)))
     point = [_coord(rng, -4, 10) for _ in range(MANIFOLDS[manifold].position_dims)]
@@ -124,6 +127,8 @@ def sample_point(rng: random.Random, manifold: str, radius: float | None) -> Poi
         point.append(angle(rng.randint(-11, 12)))
     elif manifold == "SE3":
         point += [angle(rng.randint(-6, 6)), angle(rng.randint(-5, 5)), angle(rng.randint(-11, 12))]
+    if heading is not None and manifold in ("SE2", "SE3"):
+        point[-1] = angle(heading)
     return point
 
 
@@ -215,12 +220,15 @@ def sample_outputs(rng: random.Random) -> tuple[bool, bool]:
     return (True, True) if roll < 0.78 else (True, False) if roll < 0.92 else (False, False)
 
 
-def sample_problem(rng: random.Random, manifold: str, n_obstacles: int, cost_kind: str) -> Problem:
-    """A random problem on ``manifold`` with exactly ``n_obstacles`` obstacles and that cost kind."""
+def sample_problem(
+    rng: random.Random, manifold: str, n_obstacles: int, cost_kind: str, start_heading: int | None = None
+) -> Problem:
+    """A random problem on ``manifold`` with exactly ``n_obstacles`` obstacles and that cost kind;
+    ``start_heading`` fixes the start's angle (see :func:`sample_point`)."""
     space = MANIFOLDS[manifold]
     for _ in range(TRIES):
         radius = sample_radius(rng, manifold)
-        start, goal = sample_point(rng, manifold, radius), sample_point(rng, manifold, radius)
+        start, goal = sample_point(rng, manifold, radius, start_heading), sample_point(rng, manifold, radius)
         if space.position_dims is not None and rng.random() < 0.15:  # start at the origin, as people often do
             start = [0.0] * space.position_dims + start[space.position_dims :]
         if not far_enough(manifold, start, goal):

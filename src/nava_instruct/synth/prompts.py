@@ -70,8 +70,8 @@ def _capital(text: str) -> str:
 class _Parts:
     """The phrases of one instruction, drawn once so that every template can use them."""
 
-    def __init__(self, rng: random.Random, problem: Problem, level: str):
-        phraser = self.phraser = Phraser(rng)
+    def __init__(self, rng: random.Random, problem: Problem, level: str, angle_styles: tuple[str, ...] | None = None):
+        phraser = self.phraser = Phraser(rng, angle_styles)
         self.manifold = phraser.manifold(problem.manifold, problem.radius, level)
         self.start = phraser.point(problem.manifold, problem.start)
         self.goal = phraser.point(problem.manifold, problem.goal)
@@ -177,12 +177,15 @@ class _Fields(dict):
         return makers[name]()
 
 
-def instruction(rng: random.Random, problem: Problem, level: str, beginner: bool) -> str:
-    """A prompt_to_code instruction for ``problem`` from an asker at ``level``."""
+def instruction(
+    rng: random.Random, problem: Problem, level: str, beginner: bool, angle_styles: tuple[str, ...] | None = None
+) -> str:
+    """A prompt_to_code instruction for ``problem`` from an asker at ``level``; ``angle_styles`` fixes
+    the wording of its angles (see :class:`Phraser`)."""
     if rng.random() < USER_SHARE:
-        text = user_requests.request(rng, problem)
+        text = user_requests.request(rng, problem, angle_styles)
     else:
-        text = rng.choice(TEMPLATES).format_map(_Fields(_Parts(rng, problem, level), rng))
+        text = rng.choice(TEMPLATES).format_map(_Fields(_Parts(rng, problem, level, angle_styles), rng))
     intro = rng.choice(_INTRO[level]) if beginner or rng.random() < 0.35 else ""
     gap = "\n" if "\n" in text else " "
     if beginner and rng.random() < 0.25:

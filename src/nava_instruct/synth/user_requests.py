@@ -25,9 +25,9 @@ _COST_FIELDS = {"velocity": "max_velocity", "acceleration": "max_acceleration", 
 class _User:
     """The words of one user's request, drawn from the banks with one :class:`Phraser`."""
 
-    def __init__(self, rng: random.Random, problem: Problem, terse: bool):
+    def __init__(self, rng: random.Random, problem: Problem, terse: bool, angle_styles: tuple[str, ...] | None = None):
         self.rng, self.problem, self.terse = rng, problem, terse
-        self.phraser = Phraser(rng)
+        self.phraser = Phraser(rng, angle_styles)
 
     def pick(self, options):
         return self.rng.choice(options)
@@ -174,7 +174,7 @@ def _chatty(user: _User) -> str:
 SHAPES = {"terse": _terse, "casual": _casual, "chatty": _chatty}
 
 
-def request(rng: random.Random, problem: Problem) -> str:
-    """A request for ``problem`` in a user's words: terse, casual or chatty."""
+def request(rng: random.Random, problem: Problem, angle_styles: tuple[str, ...] | None = None) -> str:
+    """A request for ``problem`` in a user's words: terse, casual or chatty (angles as in :class:`Phraser`)."""
     shape = rng.choice(tuple(SHAPES))
-    return SHAPES[shape](_User(rng, problem, terse=shape == "terse"))
+    return SHAPES[shape](_User(rng, problem, terse=shape == "terse", angle_styles=angle_styles))
