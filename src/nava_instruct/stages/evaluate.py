@@ -106,7 +106,7 @@ def default_backends(params: Params) -> list[Backend]:
             prompt_format="chat_template",
             limit=8,
         ),
-        Backend(name="f16", kind="gguf", path=str(gguf / model_gguf("f16")), tokenizer=merged),
+        Backend(name="f16", kind="gguf", path=str(gguf / model_gguf("f16")), tokenizer=merged, limit=24),
         *(
             Backend(name=kind, kind="gguf", path=str(gguf / model_gguf(kind)), tokenizer=merged, limit=12)
             for kind in others
@@ -118,7 +118,7 @@ def default_backends(params: Params) -> list[Backend]:
             path=str(gguf / model_gguf(served)),
             tokenizer=merged,
             grammar=True,
-            limit=14,
+            limit=8,
         ),
         Backend(name="merged-hf", kind="hf", path=merged, tokenizer=merged, limit=3),
     ]
