@@ -5,11 +5,14 @@ ran (``step-00000060``...) and, last, the adapter it wrote. For each point the a
 (the checkpoint's weights under the final adapter's config) is merged, converted to the served
 quantization and evaluated on the served backend alone: the generated prompt→code prompts and every
 held-out set, greedy and with the checker loop, as stage ``evaluate`` does. Prints a table (markdown)
-and writes a PNG; the intermediate points of one run are not the runs that would stop there (their
-learning rate has not decayed yet).
+and writes a PNG of the greedy rates; the intermediate points of one run are not the runs that would
+stop there (their learning rate has not decayed yet). ``--compare`` draws runs measured earlier (their
+``--json``) beside this one, a line style per run.
 
     python benchmarks/learning_curve.py --params params.curve.yaml --run-dir /work/curve \\
         --points snap/step-00000060 snap/step-00000120 models/adapter --png docs/learning_curve.png
+    python benchmarks/learning_curve.py --params params.yaml --run-dir . --label drills \\
+        --points snap/step-00000100 models/adapter --compare curve.json --png docs/learning_curve.png
 """
 
 from __future__ import annotations
@@ -91,23 +94,24 @@ def table(points: list[dict], epoch_steps: float) -> str:
     return "\n".join(lines)
 
 
-def plot(points: list[dict], png: Path) -> None:
+def plot(runs: dict[str, list[dict]], png: Path) -> None:
+    """Greedy spec match and check rate against tokens: a colour per set, a line style per run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    tokens = [p["tokens"] for p in points]
+    colours = dict(zip((name for name, _ in ROWS), ("tab:blue", "tab:orange", "tab:green")))
     for ax, (key, title) in zip(axes, (("spec_match", "spec match"), ("check_rate", "check rate"))):
-        for name, _ in ROWS:
-            for metric, style in ((GREEDY[key], "--"), (key, "-")):
-                values = [p["rows"][name][metric] for p in points]
-                ci = [p["rows"][name][f"{metric}_ci"] for p in points]
-                label = f"{name}, {'in the loop' if metric == key else 'greedy'}"
-                line = ax.plot(tokens, values, style, marker="o", label=label)[0]
-                ax.fill_between(tokens, [c[0] for c in ci], [c[1] for c in ci], alpha=0.08, color=line.get_color())
-        ax.set_title(f"{title} against training tokens (95% intervals)")
+        for (label, points), style in zip(runs.items(), ("-", "--", ":", "-.")):
+            tokens = [p["tokens"] for p in points]
+            for name, _ in ROWS:
+                values = [p["rows"][name][GREEDY[key]] for p in points]
+                ci = [p["rows"][name][f"{GREEDY[key]}_ci"] for p in points]
+                ax.plot(tokens, values, style, marker="o", color=colours[name], label=f"{name}, {label}")
+                ax.fill_between(tokens, [c[0] for c in ci], [c[1] for c in ci], alpha=0.06, color=colours[name])
+        ax.set_title(f"greedy {title} against training tokens (95% intervals)")
         ax.set_xlabel("supervised training tokens")
         ax.set_ylim(0, 1.02)
     axes[0].legend(fontsize=7)
@@ -123,6 +127,8 @@ def main() -> int:
     parser.add_argument("--points", type=Path, nargs="+", required=True, help="checkpoint folders, then the adapter")
     parser.add_argument("--png", type=Path, required=True)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--label", help="this run's name in the plot (default: the run folder's name)")
+    parser.add_argument("--compare", type=Path, nargs="*", default=[], help="--json files of earlier runs to draw too")
     parser.add_argument("--checker-loop", choices=checked.MODES, help="instead of evaluate's (off: greedy only)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -130,6 +136,7 @@ def main() -> int:
     training = load_section(train.Params, "train", args.params)
     train_examples = sum(1 for line in (args.run_dir / training.train_file).open() if line.strip())
     epoch_steps = train_examples / (training.batch_size * training.grad_accum)
+    label = args.label or args.run_dir.name
     points = []
     for point in args.points:
         scratch = args.run_dir / "curve" / point.name
@@ -137,10 +144,15 @@ def main() -> int:
         points.append(measure(point, args.run_dir, args.params, scratch, args.checker_loop))
         log.info("%s: %s", point, json.dumps(points[-1]["rows"]["generated"]))
         if args.json:
-            write_json(args.json, points)
+            write_json(args.json, {"label": label, "epoch_steps": epoch_steps, "points": points})
     points.sort(key=lambda point: point["tokens"])
     print(table(points, epoch_steps))
-    plot(points, args.png)
+    runs = {label: points}
+    for earlier in args.compare:
+        run = json.loads(earlier.read_text())
+        runs[run["label"]] = sorted(run["points"], key=lambda point: point["tokens"])
+        print(f"\n{run['label']}:\n" + table(runs[run["label"]], run["epoch_steps"]))
+    plot(runs, args.png)
     return 0
 
 
