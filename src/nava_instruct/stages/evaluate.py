@@ -84,7 +84,7 @@ class Params(StageParams):
     prompts_per_family: dict[Literal[FAMILIES], int]
     max_new_tokens: int = Field(ge=1)
     held_out_dir: str  # requests the generator did not write, one file per set (data/eval_requests)
-    context: int = Field(2048, ge=256)
+    context: int = Field(ge=256)  # tokens per slot
     threads: int = Field(ge=1)
     slots: int = Field(ge=1)  # prompts a GGUF backend answers together (lm.parallel)
     checker_loop: checked.Mode  # for the code families of GGUF backends; "off": one greedy answer
