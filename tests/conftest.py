@@ -7,8 +7,20 @@ import yaml
 
 from nava_instruct import numerics
 
-# Tests compute under the default numerics profile, whose kernel pins only take effect before torch loads.
-numerics.apply(numerics.Params())
+PROFILE = pytest.StashKey[numerics.Profile]()
+
+
+def pytest_configure(config):
+    """Tests compute under the default numerics profile. Its kernel pins only take effect before torch loads,
+    so it is put in force before any test module is collected; the ``profile`` fixture hands it on."""
+    config.stash[PROFILE] = numerics.apply(numerics.Params())
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig) -> numerics.Profile:
+    """The numerics profile in force, for what a test runs in-process (``train.run(params, profile)``)."""
+    return pytestconfig.stash[PROFILE]
+
 
 REPO = Path(__file__).resolve().parents[1]
 EXTERNAL = REPO.parent / "shared" / "external"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 EXTERNAL = Path(__file__).resolve().parents[1].parent / "shared" / "external"
 TRAIN, EVAL = "nava_instruct_train.handwritten.jsonl", "nava_instruct_eval.handwritten.jsonl"
@@ -20,16 +23,20 @@ PROGRAM_FIELD = {
 
 
 def records(name: str) -> list[dict]:
-    """The records of one corpus file; fails (never skips) when the shared folder is missing."""
+    """The records of one corpus file. A user's clone has no shared folder beside it: the test is skipped, with
+    one line naming the folder; in CI (``CI=true``), where the folder is always laid out, its absence fails."""
     path = EXTERNAL / name
+    if not EXTERNAL.is_dir() and os.environ.get("CI") != "true":
+        pytest.skip(f"the shared NAVA corpus is not beside this checkout: {EXTERNAL} is missing")
     assert path.is_file(), f"the shared NAVA corpus is missing: {path}"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def program(name: str, index: int) -> str:
+    """The NAVA program of one hand-written record."""
+    return records(name)[index][PROGRAM_FIELD[(name, index)]]
+
+
 def corpus_programs() -> list[tuple[str, int, str]]:
     """(file, index, program text) for every program of the hand-written files."""
-    found = []
-    for name in (TRAIN, EVAL):
-        for index, record in enumerate(records(name)):
-            found.append((name, index, record[PROGRAM_FIELD[(name, index)]]))
-    return found
+    return [(name, index, program(name, index)) for name, index in PROGRAM_FIELD]

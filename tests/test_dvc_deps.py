@@ -1,17 +1,20 @@
-"""Every DVC stage lists, as deps, each module of the package that its command imports.
+"""Every DVC stage lists, as deps, exactly the code its command runs: each module of the package it imports,
+and the package data those modules read.
 
 The import closure of ``nava-instruct <stage>`` is worked out statically (``ast``; nothing is imported,
 since the stages load torch). The rule follows what running the command imports:
 
-- from ``cli.py``, its module-level imports only: the imports inside its functions belong to the other
-  subcommands (``serve``, ``verify``, ``audit``);
-- plus the stage module, which ``cli.run_stage`` imports with ``importlib``;
+- from ``cli.py``, its module-level imports only (it imports the chosen command's module by name);
+- plus the stage module, which ``stages.run_stage`` imports with ``importlib``, and its package
+  ``stages``, which holds ``run_stage``;
 - from every other module, all its imports of the package, at module level or inside functions,
   absolute or relative;
 - importing a module imports its packages, so each ``__init__.py`` above it counts; ``from P import x``
-  counts ``P.x`` when that is a module.
+  counts ``P.x`` when that is a module;
+- a module that reads package data (``resources.files("P").joinpath("name")``) runs that file too.
 
-A module is covered when dvc.yaml lists its file, or a folder that holds it, among the stage's deps.
+A file is covered when dvc.yaml lists it, or a folder that holds it, among the stage's deps; a dep may
+cover nothing else, or an edit there would rerun the stage for nothing.
 """
 
 from __future__ import annotations
@@ -86,11 +89,49 @@ def stage_closure(src: Path, package: str, stage_module: str) -> set[str]:
     return seen
 
 
+def resources_read(src: Path, name: str) -> set[Path]:
+    """The package data files module ``name`` reads as ``resources.files("P").joinpath("file")``."""
+    found = set()
+    for node in ast.walk(ast.parse(module_file(src, name).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "joinpath":
+            opened = node.func.value
+            if isinstance(opened, ast.Call) and isinstance(opened.func, ast.Attribute) and opened.func.attr == "files":
+                package, file = opened.args[0].value, node.args[0].value
+                found.add(src.joinpath(*package.split("."), file))
+    return found
+
+
+def stage_files(root: Path, src: Path, modules: set[str]) -> list[str]:
+    """The files (relative to ``root``) that running ``modules`` reads: their sources and the data they open."""
+    files = {module_file(src, name) for name in modules} | {
+        path for name in modules for path in resources_read(src, name)
+    }
+    return sorted(path.relative_to(root).as_posix() for path in files)
+
+
 def missing_deps(root: Path, src: Path, modules: set[str], deps: list[str]) -> list[str]:
-    """The files of ``modules`` (relative to ``root``) that no dep names, by itself or by a folder above it."""
-    files = sorted(module_file(src, name).relative_to(root).as_posix() for name in modules)
+    """The files run for ``modules`` that no dep names, by itself or by a folder above it."""
     folders = [dep.rstrip("/") for dep in deps]
-    return [file for file in files if not any(file == dep or file.startswith(f"{dep}/") for dep in folders)]
+    return [
+        file
+        for file in stage_files(root, src, modules)
+        if not any(file == dep or file.startswith(f"{dep}/") for dep in folders)
+    ]
+
+
+def needless_deps(root: Path, src: Path, modules: set[str], deps: list[str]) -> list[str]:
+    """The deps under ``src`` that name a file, or a folder holding a file, that running ``modules`` never reads."""
+    run = set(stage_files(root, src, modules))
+    needless = []
+    for dep in deps:
+        path = root / dep
+        if not path.is_relative_to(src):
+            continue
+        covered = [path] if path.is_file() else [file for file in path.rglob("*") if file.is_file()]
+        covered = [file for file in covered if "__pycache__" not in file.parts]
+        if any(file.relative_to(root).as_posix() not in run for file in covered):
+            needless.append(dep)
+    return needless
 
 
 def cli_stages() -> dict[str, dict]:
@@ -127,13 +168,11 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("stage", sorted(cli_stages()))
-def test_stage_deps_name_no_module_it_does_not_import(stage):
+def test_stage_deps_name_no_code_it_does_not_run(stage):
     """A module the stage does not run would only rerun it for nothing."""
     modules = stage_closure(REPO / "src", PACKAGE, f"{PACKAGE}.stages.{stage}")
-    files = {module_file(REPO / "src", name).relative_to(REPO).as_posix() for name in modules}
-    deps = cli_stages()[stage]["deps"]
-    extra = [dep for dep in deps if dep.startswith("src/") and dep.endswith(".py") and dep not in files]
-    assert not extra, f"dvc.yaml stage '{stage}' names modules it does not import: {', '.join(extra)}"
+    extra = needless_deps(REPO, REPO / "src", modules, cli_stages()[stage]["deps"])
+    assert not extra, f"dvc.yaml stage '{stage}' names code it does not run: {', '.join(extra)}"
 
 
 def test_closure_of_a_small_package(tmp_path):
@@ -153,7 +192,8 @@ def test_closure_of_a_small_package(tmp_path):
             "pkg/tools/deep.py": "from ..sub.part import X\n",
             "pkg/lazy.py": "",
             "pkg/sub/__init__.py": "CONSTANT = 1\n",
-            "pkg/sub/part.py": "X = 1\n",
+            "pkg/sub/part.py": 'from importlib import resources\n\nX = resources.files("pkg.sub").joinpath("x.txt")\n',
+            "pkg/sub/x.txt": "1",
             "pkg/unused.py": "",
         },
     )
@@ -180,3 +220,8 @@ def test_closure_of_a_small_package(tmp_path):
         "src/pkg/lazy.pyc",
     ]
     assert missing_deps(tmp_path, src, closure, deps) == ["src/pkg/__init__.py", "src/pkg/errors.py", "src/pkg/lazy.py"]
+    assert "src/pkg/sub/x.txt" in missing_deps(tmp_path, src, closure, ["src/pkg/sub/part.py"])  # the data it reads
+    assert needless_deps(tmp_path, src, closure, ["src/pkg/sub", "src/pkg/unused.py", "src/pkg", "params.yaml"]) == [
+        "src/pkg/unused.py",
+        "src/pkg",
+    ]

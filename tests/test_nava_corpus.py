@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from nava_corpus import DAAT, EVAL, PROGRAM_FIELD, TRAIN, corpus_programs, records
+from nava_corpus import DAAT, EVAL, PROGRAM_FIELD, TRAIN, program, records
 from nava_instruct.nava import NavaError, check, extract_spec, format_source
 
 R2, R3, SE2, S2 = {"kind": "R2"}, {"kind": "R3"}, {"kind": "SE2"}, {"kind": "S2", "radius": 1.0}
@@ -96,8 +96,9 @@ def test_the_tables_cover_every_record():
         assert keys == {key for key in EXPECTED if key[0] == name} == {key for key in PROGRAM_FIELD if key[0] == name}
 
 
-@pytest.mark.parametrize(("name", "index", "text"), corpus_programs(), ids=lambda v: str(v)[:20])
-def test_handwritten_program_checks_clean_and_means_what_its_record_says(name, index, text):
+@pytest.mark.parametrize(("name", "index"), PROGRAM_FIELD)
+def test_handwritten_program_checks_clean_and_means_what_its_record_says(name, index):
+    text = program(name, index)
     errors = [str(d) for d in check(text) if d.severity == "error"]
     assert errors == []
     (problem,) = extract_spec(text)["problems"]
@@ -111,8 +112,9 @@ def test_handwritten_program_checks_clean_and_means_what_its_record_says(name, i
     assert problem["visualized"] is visualized
 
 
-@pytest.mark.parametrize(("name", "index", "text"), corpus_programs(), ids=lambda v: str(v)[:20])
-def test_handwritten_program_formats_to_a_fixed_point_with_the_same_spec(name, index, text):
+@pytest.mark.parametrize(("name", "index"), PROGRAM_FIELD)
+def test_handwritten_program_formats_to_a_fixed_point_with_the_same_spec(name, index):
+    text = program(name, index)
     canonical = format_source(text)
     assert format_source(canonical) == canonical
     assert extract_spec(canonical) == extract_spec(text)

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import write_train_params
 from nava_instruct import numerics
-from nava_instruct.errors import InputError, RunError
+from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file
 
 BIN = Path(sys.executable).parent
@@ -124,9 +124,3 @@ def test_a_cpu_without_avx2_cannot_run_the_portable_profile(monkeypatch, tmp_pat
     with pytest.raises(InputError) as error:
         numerics.apply(numerics.load(params), params)
     assert str(error.value) == f"{params}:2: numerics.profile: 'portable' needs avx2, fma; this CPU (Old CPU) has f16c"
-
-
-def test_record_needs_a_profile_in_force(monkeypatch):
-    monkeypatch.setattr(numerics, "_active", None)
-    with pytest.raises(RunError, match="no numerics profile is in force"):
-        numerics.record()

@@ -319,12 +319,12 @@ def test_other_runtime_errors_pass_through_unchanged():
             raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
 
 
-def test_adapters_only_on_the_top_layers(tiny_base):
+def test_adapters_only_on_the_top_layers(tiny_base, profile):
     """adapted_layers=1 on the 2-layer model: LoRA weights in layer 1 only; more layers than the model has means all."""
 
     def adapted(layers):
         params = stage_params(train, base_dir=str(tiny_base), adapted_layers=layers)
-        model = train.load_model(params, numerics.PROFILES["portable"], trust_remote_code=False, device_index=0)
+        model = train.load_model(params, profile, trust_remote_code=False, device_index=0)
         return {name.split(".layers.")[1].split(".")[0] for name, p in model.named_parameters() if p.requires_grad}
 
     assert adapted(1) == {"1"}

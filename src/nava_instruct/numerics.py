@@ -30,10 +30,23 @@ from typing import Literal
 
 from nava_instruct.errors import InputError, RunError
 from nava_instruct.params import DEFAULT_PARAMS, StageParams, key_line, load_section
-from nava_instruct.release.provenance import cpu
 
 PINNED = ("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")  # every variable a profile sets or clears
 SECTION = "numerics"
+# Instruction sets that change which matrix kernels torch and llama.cpp run, hence the low bits of results.
+CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile", "fma", "f16c")
+
+
+def cpu() -> dict:
+    """The CPU model and the instruction sets among CPU_FEATURES it has (Linux; None elsewhere)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {"model": None, "features": None}
+    fields = dict(line.split(":", 1) for line in info.splitlines()[:40] if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {"model": fields.get("model name"), "features": [name for name in CPU_FEATURES if name in flags]}
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,6 @@ PROFILES = {
 }
 DEFAULT = "portable"
 ProfileName = Literal[tuple(PROFILES)]
-
-_active: Profile | None = None
 
 
 class Params(StageParams):
@@ -113,8 +124,10 @@ def reproducibility_class(profile: Profile) -> str:
 
 
 def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
-    """Put the chosen profile in force for this process, or refuse in one line; return it."""
-    global _active
+    """Put the chosen profile in force for this process, or refuse in one line; return it.
+
+    The caller hands the returned profile on to whatever computes under it (``stages.run_stage`` to the stage).
+    """
     profile = PROFILES[params.profile]
     if problem := missing(profile):
         raise InputError(
@@ -136,22 +149,11 @@ def apply(params: Params, params_path: str | Path = DEFAULT_PARAMS) -> Profile:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(profile.threads)  # read when torch loads
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(profile.threads)
-    _active = profile
     return profile
 
 
-def current() -> Profile:
-    """The profile ``apply`` put in force in this process."""
-    if _active is None:
-        raise RunError(
-            "no numerics profile is in force: run the stage through `nava-instruct` (or call numerics.apply first)"
-        )
-    return _active
-
-
-def record() -> dict:
-    """The profile in force, its class and the kernel settings that were actually used, for the records."""
-    profile = current()
+def record(profile: Profile) -> dict:
+    """``profile`` (the one ``apply`` put in force), its class and the kernel settings used, for the records."""
     torch = sys.modules.get("torch")
     return {
         "profile": profile.name,

@@ -7,6 +7,7 @@ names the file, the line and the dotted field.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,6 +17,12 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 from nava_instruct.errors import InputError
 
 DEFAULT_PARAMS = "params.yaml"
+
+
+def add_params_option(parser: argparse.ArgumentParser) -> None:
+    """``--params``, for every command that reads the params file."""
+    help = "params file; its paths section says where the artifacts are (default: %(default)s)"
+    parser.add_argument("--params", default=DEFAULT_PARAMS, help=help)
 
 
 class StageParams(BaseModel):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from nava_instruct.fileio import sha256_file
 from nava_instruct.layout import PYTHON_LOCKS
+from nava_instruct.numerics import cpu
 
 DETERMINISM_ENV = (
     "PYTHONHASHSEED",
@@ -71,22 +72,6 @@ def container() -> dict:
         "base_image": os.environ.get("NAVA_BASE_IMAGE"),
         "nix_store_path": str(Path(*executable.parts[:4])) if executable.parts[1:3] == ("nix", "store") else None,
     }
-
-
-# Instruction sets that change which matrix kernels torch and llama.cpp run, hence the low bits of results.
-CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile", "fma", "f16c")
-
-
-def cpu() -> dict:
-    """The CPU model and the instruction sets among CPU_FEATURES it has (Linux; None elsewhere)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {"model": None, "features": None}
-    fields = dict(line.split(":", 1) for line in info.splitlines()[:40] if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
-    flags = set(fields.get("flags", "").split())
-    return {"model": fields.get("model name"), "features": [name for name in CPU_FEATURES if name in flags]}
 
 
 def builder_id(environment: dict) -> str:

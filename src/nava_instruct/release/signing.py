@@ -22,9 +22,11 @@ import logging
 import os
 from pathlib import Path, PurePosixPath
 
+from nava_instruct import layout
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import atomic_dir, atomic_path, write_text
 from nava_instruct.layout import Paths
+from nava_instruct.params import add_params_option
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +154,20 @@ def check(public_key: Path, signature_dir: Path, artifacts: dict[str, str]) -> l
         else:
             rows.append({**row, "status": "OK", "detail": ""})
     return rows
+
+
+def add_arguments(parser) -> None:
+    """``nava-instruct sign``: what a publisher runs (README, "Auditing a model")."""
+    parser.add_argument(
+        "--key",
+        type=Path,
+        default=private_key_path(),
+        help=f"PEM private key, created if missing (default: ${PRIVATE_KEY_ENV} or %(default)s)",
+    )
+    add_params_option(parser)
+
+
+def main(args) -> int:
+    paths = layout.paths(args.params)
+    sign(args.key, Path(paths.public_key), Path(paths.signatures), signed_artifacts(paths))
+    return 0

@@ -20,9 +20,11 @@ from pathlib import Path
 import pathspec
 import yaml
 
+from nava_instruct import layout
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_json
 from nava_instruct.layout import Paths
+from nava_instruct.params import add_params_option
 from nava_instruct.release import signing
 
 log = logging.getLogger(__name__)
@@ -205,3 +207,14 @@ def run(lock: str, paths: Paths, signatures: bool = True, report: str | None = N
         return 1
     log.info("all %d checks OK", len(rows))
     return 0
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--lock", default=LOCK, help="the lock to check against (default: %(default)s)")
+    add_params_option(parser)
+    parser.add_argument("--no-signatures", action="store_true", help="only compare the files with dvc.lock")
+    parser.add_argument("--report", help="also write the result as JSON here")
+
+
+def main(args) -> int:
+    return run(args.lock, layout.paths(args.params), not args.no_signatures, args.report)

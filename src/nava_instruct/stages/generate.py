@@ -8,7 +8,7 @@ half with the request alone, as the checker loop asks for a repair) and edit (a 
 changed program). A ``drill_share`` of the prompt_to_code examples are drills (``synth.drills``):
 angles in degrees or pi-fractions, three obstacles, SE(2)/SE(3) poses, beginner comments; each has
 ``drill`` in its metadata. Every program the generator emits is run through the NAVA toolkit: formatted,
-checked clean, canonical, and its spec equal to the intended one (see ``synth.verify``).
+checked clean, canonical, and its spec equal to the intended one (see ``synth.self_check``).
 
 All randomness comes from one ``random.Random(seed)``, so the same params give byte-identical
 files. Outputs (written atomically) in ``output_dir``: ``examples.jsonl``, ``dataset_card.json``
@@ -30,7 +30,7 @@ from nava_instruct.layout import GENERATED_EXAMPLES
 from nava_instruct.nava.domain import COST_KINDS, MANIFOLD_NAMES, Problem
 from nava_instruct.params import StageParams
 from nava_instruct.records import FAMILIES, LEVELS, make_record
-from nava_instruct.synth import card, drills, edits, explain, fixes, prompts, verify
+from nava_instruct.synth import card, drills, edits, explain, fixes, prompts, self_check
 from nava_instruct.synth.problems import sample_problem
 from nava_instruct.synth.render import Style, render
 
@@ -85,7 +85,7 @@ def run(params: Params) -> dict:
             if example["id"] not in seen:
                 break
         else:
-            raise verify.GeneratorBug(f"{MAX_RESAMPLES} duplicate {family} examples in a row")
+            raise self_check.GeneratorBug(f"{MAX_RESAMPLES} duplicate {family} examples in a row")
         seen.add(example["id"])
         examples.append(example)
     out = Path(params.output_dir)
@@ -138,14 +138,14 @@ def prompt_to_code(rng: random.Random, params: Params, drill: drills.Drill | Non
     level = rng.choices(LEVELS, weights=BEGINNER_LEVEL_WEIGHTS)[0] if beginner else rng.choice(LEVELS)
     comments = "beginner" if beginner else rng.choices(("none", "sparse"), weights=(0.75, 0.25))[0]
     style = replace(Style.sample(rng, problem.manifold, comments, level), show_field=True)
-    output, spec = verify.canonical(render(problem, style), problem)
+    output, spec = self_check.canonical(render(problem, style), problem)
     instruction = prompts.instruction(rng, problem, level, beginner, drills.angle_styles(drill))
     return make_record("prompt_to_code", spec, level, instruction, "", output, drill.kind if drill else None)
 
 
 def code_to_explanation(rng: random.Random, params: Params) -> dict:
     problem, level = _problem(rng), rng.choice(LEVELS)
-    program, spec = verify.canonical(render(problem, _plain_style(rng, problem, level)), problem)
+    program, spec = self_check.canonical(render(problem, _plain_style(rng, problem, level)), problem)
     request, focus = explain.request(rng, level)
     return make_record(
         "code_to_explanation", spec, level, request, program, explain.explanation(rng, problem, level, focus)
@@ -155,9 +155,9 @@ def code_to_explanation(rng: random.Random, params: Params) -> dict:
 def fix(rng: random.Random, params: Params) -> dict:
     problem, level = _problem(rng), rng.choice(LEVELS)
     style = _plain_style(rng, problem, level)
-    output, spec = verify.canonical(render(problem, style), problem)
+    output, spec = self_check.canonical(render(problem, style), problem)
     _, instruction, broken = fixes.break_program(rng, problem, style, level)
-    if rng.random() < fixes.REPAIR_SHARE:  # every broken program has checker errors (verify.broken) to repair from
+    if rng.random() < fixes.REPAIR_SHARE:  # every broken program has checker errors (self_check.broken) to repair from
         instruction = fixes.repair_instruction(rng, problem, level, broken)
     return make_record("fix", spec, level, instruction, broken, output)
 
@@ -165,11 +165,11 @@ def fix(rng: random.Random, params: Params) -> dict:
 def edit(rng: random.Random, params: Params) -> dict:
     problem, level = _problem(rng), rng.choice(LEVELS)
     style = _plain_style(rng, problem, level)
-    before, _ = verify.canonical(render(problem, style), problem)
+    before, _ = self_check.canonical(render(problem, style), problem)
     instruction, changed, changed_style = edits.edit(rng, problem, style)
-    after, spec = verify.canonical(render(changed, changed_style), changed)
+    after, spec = self_check.canonical(render(changed, changed_style), changed)
     if after == before:
-        raise verify.GeneratorBug(f"edit '{instruction}' left the program unchanged")
+        raise self_check.GeneratorBug(f"edit '{instruction}' left the program unchanged")
     return make_record("edit", spec, level, instruction, before, after)
 
 

@@ -29,7 +29,7 @@ read off the code:
   goes on from the last checkpoint and writes the adapter an uninterrupted run writes. A
   checkpoint from other params, data or base is discarded.
 
-Precision and kernels come from the numerics profile in force (``numerics``). The default,
+Precision and kernels come from the numerics profile that ``run`` is handed (``numerics``). The default,
 ``portable``, trains in float32 on kernels pinned so that every x86-64 CPU with AVX2 writes the
 same adapter. A bf16 profile keeps the frozen base in bf16 and runs under autocast, while the
 adapter and its optimizer stay float32: faster, and bit-identical only within its class.
@@ -296,7 +296,7 @@ def resume(accelerator: Accelerator, root: Path, fingerprint: str) -> dict | Non
 
 
 @torch.no_grad()
-def evaluate(model, data: EncodedSet, batch_size: int, accelerator: Accelerator, pad_id: int) -> float:
+def supervised_loss(model, data: EncodedSet, batch_size: int, accelerator: Accelerator, pad_id: int) -> float:
     """Mean loss per supervised token over the whole eval set."""
     model.eval()
     total = torch.zeros(2, dtype=torch.float64, device=accelerator.device)
@@ -530,7 +530,7 @@ def run_inputs(params: Params, profile: numerics.Profile, manifest_path: Path, p
 
 def eval_loss(params: Params, session: Session, data: Data, learner: Learner) -> float:
     """The loss per supervised token over the eval set; every process takes part."""
-    return evaluate(learner.model, data.sets["eval"], params.batch_size, session.accelerator, session.pad_id)
+    return supervised_loss(learner.model, data.sets["eval"], params.batch_size, session.accelerator, session.pad_id)
 
 
 def start_or_resume(params: Params, session: Session, data: Data, learner: Learner, inputs: dict) -> dict:
@@ -627,7 +627,7 @@ def training_info(params: Params, profile: numerics.Profile, session: Session, i
     return {
         "method": params.method,
         "prompt_format": params.prompt_format,
-        "numerics": numerics.record(),
+        "numerics": numerics.record(profile),
         "processes": processes,
         "distributed": params.distributed if processes > 1 else None,
         "device": torch.cuda.get_device_name() if profile.device == "cuda" else "cpu",
@@ -673,9 +673,9 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
     return metrics
 
 
-def run(params: Params) -> dict:
+def run(params: Params, profile: numerics.Profile) -> dict:
+    """Train under ``profile``, the numerics profile ``numerics.apply`` put in force before torch loaded."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    profile = numerics.current()
     check_device(params, profile, world)
     manifest_path = Path(params.base_dir) / BASE_MANIFEST
     if not manifest_path.is_file():

@@ -20,7 +20,7 @@ import re
 
 from nava_instruct.nava import repair
 from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Problem
-from nava_instruct.synth import prompts, verify
+from nava_instruct.synth import prompts, self_check
 from nava_instruct.synth.phrasing import pi_form
 from nava_instruct.synth.render import Defect, Style, code_number, render
 
@@ -389,7 +389,7 @@ def break_program(rng: random.Random, problem: Problem, style: Style, level: str
         hint_text = hint()
         if hint_text is None:
             continue
-        text, errors = verify.broken(source)
+        text, errors = self_check.broken(source)
         named = re.search(r"`(\w+)`", hint_text)
         suggested = named and any(f"did you mean '{named.group(1)}'" in error.message for error in errors)
         if suggested and rng.random() < 0.5:
@@ -400,11 +400,11 @@ def break_program(rng: random.Random, problem: Problem, style: Style, level: str
         )
         ask = rng.choice(_ASK).format(diags=shown, hint=f"{hint_text} " if hint_text else "").strip()
         return breaker.__name__, rng.choice(_INTRO[level]) + ask, text
-    raise verify.GeneratorBug("no defect applies to this problem")
+    raise self_check.GeneratorBug("no defect applies to this problem")
 
 
 def repair_instruction(rng: random.Random, problem: Problem, level: str, broken: str) -> str:
     """The checker loop's repair request for ``broken``: ``problem`` asked for as a prompt_to_code
     instruction would, then the checker's error lines; nothing names the fix."""
     request = prompts.instruction(rng, problem, level, beginner=False)
-    return repair.repair_instruction(request, repair.diagnostic_lines(verify.errors(broken)))
+    return repair.repair_instruction(request, repair.diagnostic_lines(self_check.errors(broken)))

@@ -127,29 +127,33 @@ def _guarded(handler):
     return run
 
 
-def add_parser(commands) -> None:
-    """Add ``nava`` and its subcommands to the top-level subparsers ``commands``."""
-    nava = commands.add_parser("nava", help="check, format and compare NAVA programs", description=__doc__)
+def add_arguments(nava) -> None:
+    """The subcommands of ``nava-instruct nava``."""
+    nava.description = __doc__
     sub = nava.add_subparsers(dest="nava_command", required=True)
 
     checker = sub.add_parser("check", help="report errors and warnings; exit 1 if any file has an error")
     checker.add_argument("files", nargs="+", metavar="FILE", help="NAVA file, or - for stdin")
-    checker.set_defaults(handler=_check)
+    checker.set_defaults(nava_handler=_check)
 
     fmt = sub.add_parser("fmt", help="print the canonical form")
     fmt.add_argument("file", metavar="FILE")
     fmt.add_argument("--check", action="store_true", help="print nothing; exit 1 if FILE is not canonical")
-    fmt.set_defaults(handler=_guarded(_fmt))
+    fmt.set_defaults(nava_handler=_guarded(_fmt))
 
     spec = sub.add_parser("spec", help="print the spec (what the program means) as JSON")
     spec.add_argument("file", metavar="FILE")
-    spec.set_defaults(handler=_guarded(_spec))
+    spec.set_defaults(nava_handler=_guarded(_spec))
 
     equiv = sub.add_parser("equiv", help="exit 0 if two programs have equal specs, else print the first difference")
     equiv.add_argument("first", metavar="A")
     equiv.add_argument("second", metavar="B")
-    equiv.set_defaults(handler=_guarded(_equiv))
+    equiv.set_defaults(nava_handler=_guarded(_equiv))
 
     grammar = sub.add_parser("grammar", help="print the grammar (lark, or GBNF with --gbnf)")
     grammar.add_argument("--gbnf", action="store_true", help="print the GBNF grammar for llama.cpp")
-    grammar.set_defaults(handler=_grammar)
+    grammar.set_defaults(nava_handler=_grammar)
+
+
+def main(args) -> int:
+    return args.nava_handler(args)
