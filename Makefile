@@ -19,7 +19,7 @@ export MPLBACKEND := Agg
 # dvc.yaml's commands call `nava-instruct` from the virtual environment.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test lock clean nix-tools sign verify audit
+.PHONY: setup repro test lock clean nix-tools sign verify audit image image-lock image-tools repro-image
 
 setup: $(INSTALLED)
 
@@ -61,6 +61,27 @@ nix-tools:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nix-bin >/dev/null 2>&1 \
 	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nix-bin >/dev/null; }; \
 	  else echo "nix-tools: nix-instantiate not found and apt-get unavailable; the Nix tests will skip" >&2; fi; }
+
+# The CPU image (image/build, README.md "The container image"): needs root, podman, mmdebstrap and runc
+# (installed by image-tools), and the llama-cpp-python wheel that `make setup` leaves in pip's cache.
+image: setup image-tools
+	image/build
+
+# Re-pin image/debian-packages.txt to the registry's newest versions of image/debian-packages.in, then build.
+image-lock: setup image-tools
+	image/build --lock
+
+# `dvc repro` with every stage's command run inside the image, no network (image/bin/nava-instruct).
+repro-image: image
+	PATH=$(abspath image/bin):$$PATH $(BIN)/dvc repro
+
+# podman, mmdebstrap and runc from Debian, as nix-tools installs nix-bin: only when missing and root.
+image-tools:
+	@command -v podman >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      podman mmdebstrap runc >/dev/null; \
+	  else echo "image-tools: podman, mmdebstrap or runc is missing and apt-get cannot run (not root)" >&2; exit 1; fi; }
 
 # Re-pin requirements.lock from requirements.in (needs the registry; commit the result), then
 # requirements-cuda.lock: the same pins (constrained to requirements.lock's), except that torch is
