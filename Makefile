@@ -100,7 +100,7 @@ lock: setup
 # conversion/ package and the gguf-py it was written for (the converter runs with that gguf-py).
 $(CONVERTER): requirements.lock
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
 	  -d $(VENV)/downloads llama-cpp-python==$(LLAMA_CPP_PYTHON)
 	actual=$$(sha256sum $(VENV)/downloads/$(LLAMA_CPP_SDIST).tar.gz | cut -d' ' -f1); \
 	  sed -n '/^llama-cpp-python==/,/^[^ ]/s/.*--hash=sha256:\([0-9a-f]*\).*/\1/p' requirements.lock | grep -qx "$$actual" \

@@ -77,9 +77,13 @@ def test_every_install_goes_through_the_locks_with_hashes():
     assert re.search(r"^PY_LOCK \?= requirements\.lock$", makefile, re.M)
     assert re.search(r"^test: .*\bsetup\b", makefile, re.M)
     assert "make test" in (REPO / ".ci" / "run").read_text()
-    dockerfile = (REPO / "Dockerfile.cuda").read_text()
-    assert re.search(r"RUN make setup VENV=/opt/venv PY_LOCK=requirements-cuda\.lock", dockerfile)
-    assert not re.search(r"pip3? install(?!.*--require-hashes)", dockerfile), "a pip install outside the lock"
+    # Both images install through image/install, which runs `make setup` with the lock each names.
+    dockerfile, install = (REPO / "Dockerfile.cuda").read_text(), (REPO / "image" / "install").read_text()
+    assert re.search(r"^ARG PY_LOCK=requirements-cuda\.lock$", dockerfile, re.M)
+    assert re.search(r"^ARG PY_LOCK=requirements\.lock$", (REPO / "image" / "Containerfile").read_text(), re.M)
+    assert 'make setup VENV=/opt/venv PY_LOCK="$PY_LOCK"' in install
+    for text in (dockerfile, install):
+        assert not re.search(r"pip3? install(?!.*--require-hashes)", text), "a pip install outside the lock"
 
 
 # --- Dockerfile.cuda ----------------------------------------------------------------------------
