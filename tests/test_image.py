@@ -1,6 +1,6 @@
 """The CPU image (image/): stages run in it with no network, and it shares its install with Dockerfile.cuda.
 
-The image is built when missing (`image/build`, about 4 minutes with pip's wheel cache warm); the tests that
+The image is built when missing (`image/build`, about 6 minutes on 2 cores with pip's wheel cache warm); the tests that
 run it skip, in one line, where podman cannot be installed (not root, or no apt-get).
 """
 
