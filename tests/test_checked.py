@@ -2,14 +2,10 @@
 
 import pytest
 
+from helpers import BAD, GOOD
 from nava_instruct.lm import checked
 from nava_instruct.lm.checked import Policy
 
-GOOD = (
-    "let M = euclidean_plane()\n"
-    "let field = navigation_field(manifold: M, start: [0.0, 0.0], goal: [3.0, 4.0], obstacles: [])\n"
-)
-BAD = GOOD.replace("euclidean_plane", "euclidan_plane")
 EXPLANATION = "This program plans a path on the plane from the origin to (3, 4)."
 
 
@@ -24,8 +20,8 @@ class Script:
         return self.answers.pop(0)
 
 
-def repair_prompt(instruction: str, program: str) -> tuple:
-    return ("repair", instruction, program)
+def repair_prompt(example: dict) -> tuple:
+    return ("repair", example["instruction"], example["input"])
 
 
 def test_a_good_first_answer_is_kept_without_retries():

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import stage_params
+from helpers import stage_params
 from nava_instruct.errors import InputError
+from nava_instruct.evaluation.metrics import wilson
 from nava_instruct.fileio import write_json
 from nava_instruct.layout import LIVE_SUMMARY
 from nava_instruct.nava import scoring
@@ -148,8 +149,8 @@ def test_missing_inputs_are_one_line_errors(eval_split, tiny_smol_stages, tmp_pa
 
 
 def test_wilson_intervals():
-    assert evaluate.wilson(0, 10) == [0.0, 0.2775] and evaluate.wilson(5, 10) == [0.2366, 0.7634]
-    assert evaluate.wilson(20, 20)[1] == 1.0 and evaluate.wilson(20, 20)[0] > 0.83
+    assert wilson(0, 10) == [0.0, 0.2775] and wilson(5, 10) == [0.2366, 0.7634]
+    assert wilson(20, 20)[1] == 1.0 and wilson(20, 20)[0] > 0.83
 
 
 def test_a_held_out_reference_with_errors_is_refused_by_file_line_and_field(tmp_path):

@@ -4,11 +4,18 @@ import json
 import math
 import re
 from collections import Counter
-from fractions import Fraction
 
 import pytest
 
-from conftest import section_text, stage_params, write_params_file
+from helpers import (
+    NUMBER,
+    mentioned_numbers,
+    missing_numbers,
+    section_text,
+    spec_numbers,
+    stage_params,
+    write_params_file,
+)
 from nava_instruct import nava
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
@@ -65,45 +72,6 @@ def explanations(tmp_path_factory):
     mix = {"prompt_to_code": 0.0, "code_to_explanation": 1.0, "fix": 0.0, "edit": 0.0}
     _, _, rows = generate(tmp, size=1000, seed=11, mix=mix)
     return rows
-
-
-# -- reading numbers out of text --------------------------------------------------------------
-
-NUMBER = r"-?\d+(?:\.\d+)?"
-
-
-def mentioned_numbers(text: str) -> list[float]:
-    """Every number a reader could take from the text: plain, pi-forms, degrees, words."""
-    values = [float(m) for m in re.findall(NUMBER, text)]
-    for sign, k, d in re.findall(r"(-?)(\d*)(?:pi|π)(?:/(\d+))?", text):
-        values.append((-1 if sign else 1) * float(Fraction(int(k or 1), int(d or 1))) * math.pi)
-    for deg in re.findall(rf"({NUMBER})\s*(?:degrees|°)", text):
-        values.append(math.radians(float(deg)))
-    if "origin" in text:
-        values.append(0.0)
-    if re.search(r"unit (circle|sphere)", text):
-        values.append(1.0)
-    return values
-
-
-def spec_numbers(spec: dict) -> list[float]:
-    """The numbers an instruction or explanation must state (absent weights are 0 by omission)."""
-
-    def flat(value):
-        return [x for item in value for x in flat(item)] if isinstance(value, list) else [value]
-
-    numbers = [spec["manifold"]["radius"]] if "radius" in spec["manifold"] else []
-    numbers += flat(spec["start"]) + flat(spec["goal"])
-    for obstacle in spec["obstacles"]:
-        numbers += [x for key, value in obstacle.items() if key != "kind" for x in flat(value)]
-    cost = spec["cost"]
-    numbers += [value for key, value in cost.items() if key != "kind" and value]
-    return numbers
-
-
-def missing_numbers(text: str, spec: dict) -> list[float]:
-    found = mentioned_numbers(text)
-    return [x for x in spec_numbers(spec) if not any(abs(x - y) < 2e-3 for y in found)]
 
 
 def default_numbers(spec: dict) -> list[float]:

@@ -6,11 +6,10 @@ from collections import Counter
 
 import pytest
 
-from conftest import stage_params
+from helpers import missing_numbers, stage_params
 from nava_instruct.stages import generate as generate_stage
 from nava_instruct.synth import drills, prompts
 from nava_instruct.synth.problems import twelfths
-from test_generate import missing_numbers
 
 DEGREES = re.compile(r"(-?\d+)\s*(?:degrees|°)")
 PI = re.compile(r"(?<![A-Za-z])(-?)(\d*)(?:pi|π)(?:/(\d+))?(?![A-Za-z])")

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import stage_params
+from helpers import stage_params
 from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES
 from nava_instruct.stages import generate as generate_stage
 from nava_instruct.synth import prompts, user_banks

@@ -3,7 +3,7 @@
 import pytest
 from transformers import AutoTokenizer
 
-from conftest import tiny_examples
+from helpers import tiny_examples
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.lm.batching import (

@@ -4,7 +4,7 @@ import statistics
 
 import pytest
 
-from conftest import stage_params
+from helpers import stage_params
 from nava_instruct import nava
 from nava_instruct.nava.scoring import score_code, score_explanation, stated_numbers
 from nava_instruct.stages import generate

@@ -11,11 +11,10 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
+from helpers import BAD, GOOD, PROMPT, call, stream
 from nava_instruct.lm import parallel
 from nava_instruct.serving import serve
 from nava_instruct.serving.testing import running
-from test_checked import BAD, GOOD
-from test_serve import PROMPT, call, stream
 
 CODE = {"prompt": PROMPT, "max_tokens": 8, "grammar": "nava"}
 CHAT = {"messages": [{"role": "user", "content": "Write NAVA code from (0,0) to (3,4) on the plane."}]} | {
@@ -114,7 +113,9 @@ def test_a_repair_prompt_with_no_room_left_is_a_failed_attempt(tiny_smol_stages,
     scripted = scripted_decoder(long_broken, GOOD)
     monkeypatch.setattr(parallel, "ParallelDecoder", scripted)
     body = {"prompt": PROMPT, "max_tokens": 4, "nava_check": {"mode": "repair", "max_attempts": 3}}
-    with TestClient(serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", n_ctx=128)) as client:
+    with TestClient(
+        serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", serve.ServeOptions(n_ctx=128))
+    ) as client:
         response = client.post("/v1/completions", json=body)
     record = response.json()["nava_check"]
     assert response.status_code == 200 and record["checked"] is False and record["attempts"] == 3

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, stage_params, write_train_params
+from helpers import REPO, stage_params, write_train_params
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import RunError

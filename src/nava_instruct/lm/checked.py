@@ -15,22 +15,27 @@ passed (checked before each attempt, so a call ends within ``seconds`` plus one 
 no answer checks, the first is kept and ``checked`` is false. An answer that is not code (an
 explanation) is returned untouched after one attempt, unless the caller says code was asked for.
 
-The module knows nothing of HTTP or of a model: the caller passes ``generate(prompt, temperature,
-seed) -> text`` and, for repairs, ``repair_prompt(instruction, program) -> prompt`` in its own
-prompt type (token ids, chat messages, a text).
+``answer`` knows nothing of HTTP or of a model: the caller passes ``generate(prompt, temperature,
+seed) -> text`` and, for repairs, ``repair_prompt(example) -> prompt``, which renders the repair
+(``repair_example``, an example of the fix family) in the caller's own prompt type (token ids, a
+text) as it renders any other request. ``decode`` runs the loop on ``lm.parallel``'s decoder: the
+one way the server and stage ``evaluate`` answer code.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal, TypeVar, get_args
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 from nava_instruct import nava
 from nava_instruct.nava import repair
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.nava.scoring import CODE_LINE, extract_code, parses
+
+if TYPE_CHECKING:
+    from nava_instruct.lm import parallel
 
 Mode = Literal["off", "sample", "repair", "both"]
 How = Literal["greedy", "sample", "repair"]
@@ -43,9 +48,11 @@ Prompt = TypeVar("Prompt")
 
 @dataclass(frozen=True)
 class Policy:
-    mode: Mode = "sample"
+    """How the loop tries again; the defaults are the server's (``nava-instruct serve --check-*``)."""
+
+    mode: Mode = "repair"
     max_attempts: int = 4
-    seconds: float | None = None  # None: no deadline
+    seconds: float | None = 30.0  # no new attempt after this; None: no deadline
     temperature: float = 0.7  # of sampled attempts
     seed: int = 0  # attempt k (the greedy one is 1) uses seed + k - 1
 
@@ -105,21 +112,29 @@ def next_how(mode: Mode, attempt: int) -> How:
     return mode
 
 
+def repair_example(request: str | None, broken: Attempt) -> dict:
+    """The repair of ``broken`` as an example of the fix family: the checker's errors after the original
+    ``request`` (``nava.repair``'s wording) as the instruction, the broken program as the input."""
+    instruction = repair.repair_instruction(request, broken.errors)
+    return {"instruction": instruction, "input": extract_code(broken.answer), "output": ""}
+
+
 def answer(
     generate: Callable[[Prompt, float, int], str],
     prompt: Prompt,
     policy: Policy,
     *,
     request: str | None = None,
-    repair_prompt: Callable[[str, str], Prompt] | None = None,
+    repair_prompt: Callable[[dict], Prompt] | None = None,
     code_asked: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> Checked:
     """Answer ``prompt``, trying again while the code does not check (see the module docstring).
 
-    ``request`` is what was asked, in words, for the repair prompt; ``repair_prompt`` is required
-    for the ``repair`` and ``both`` modes. With ``code_asked`` a first answer that is not code is a
-    failed attempt rather than an explanation to pass through.
+    ``request`` is what was asked, in words, for the repair prompt; ``repair_prompt`` renders a
+    ``repair_example`` as a prompt, and is required for the ``repair`` and ``both`` modes. With
+    ``code_asked`` a first answer that is not code is a failed attempt rather than an explanation to
+    pass through.
     """
     if policy.mode in ("repair", "both") and repair_prompt is None:
         raise ValueError(f"mode {policy.mode!r} needs a repair_prompt")
@@ -143,11 +158,9 @@ def next_attempt(generate, prompt, policy: Policy, attempts: list[Attempt], requ
     how = next_how(policy.mode, number) if programs else "sample"  # with no program, there is nothing to repair
     seed = policy.seed + number - 1
     if how == "repair":
-        broken = programs[-1]
-        instruction = repair.repair_instruction(request, broken.errors)  # the generator's repair wording
         first_repair = not any(attempt.how == "repair" for attempt in attempts)
         temperature = 0.0 if first_repair else policy.temperature
-        text = generate(repair_prompt(instruction, extract_code(broken.answer)), temperature, seed)
+        text = generate(repair_prompt(repair_example(request, programs[-1])), temperature, seed)
     else:
         text = generate(prompt, policy.temperature, seed)
     return graded(how, text)
@@ -157,3 +170,31 @@ def graded(how: How, text: str) -> Attempt:
     if not is_code(text):
         return Attempt(how, text, [NOT_CODE], code=False)
     return Attempt(how, text, check_errors(text))
+
+
+def decode(
+    decoder: parallel.ParallelDecoder,
+    prompt: list[int],
+    sampling: parallel.Sampling,
+    policy: Policy,
+    *,
+    request: str | None = None,
+    repair_prompt: Callable[[dict], list[int]] | None = None,
+    code_asked: bool = False,
+) -> tuple[list[parallel.Generated], Checked]:
+    """``answer`` on the parallel decoder: every attempt's generation, in order, and the loop's result (the
+    generation kept is ``generations[result.kept]``).
+
+    Attempt 1 is ``sampling`` as given (the request as sent: an answer that checks is the one it would get
+    without the loop); later attempts take the loop's temperature and seed. Each gets the room its prompt
+    leaves in a slot, since a repair prompt is longer than the request.
+    """
+    generations: list[parallel.Generated] = []
+
+    def generate(ids: list[int], temperature: float, seed: int) -> str:
+        attempt = replace(sampling, temperature=temperature, seed=seed) if generations else sampling
+        generations.append(decoder.generate_in_room(ids, attempt))
+        return generations[-1].text
+
+    result = answer(generate, prompt, policy, request=request, repair_prompt=repair_prompt, code_asked=code_asked)
+    return generations, result
