@@ -328,3 +328,44 @@ def import_nodes(node: ast.AST, inside_functions: bool) -> Iterator[ast.Import |
         if isinstance(child, (ast.Import, ast.ImportFrom)):
             yield child
         yield from import_nodes(child, inside_functions)
+
+
+# --- Graded prompt→code samples, as stage evaluate writes them ---
+
+SHOWN = "let path = compute_optimal_path(nav)\nvisualize(path, nav)\n"  # the path computed and drawn
+
+
+def field_program(
+    manifold: str = "euclidean_plane()",
+    start: str = "[0.0, 0.0]",
+    goal: str = "[4.0, 4.0]",
+    obstacles: tuple[str, ...] = (),
+    cost: str = "geodesic_cost()",
+    tail: str = SHOWN,
+) -> str:
+    """A NAVA program of one navigation field, each argument written as NAVA, then ``tail``."""
+    return (
+        f"let nav = navigation_field(\n  manifold: {manifold},\n  start: {start},\n  goal: {goal},\n"
+        f"  obstacles: [{', '.join(obstacles)}],\n  cost: {cost}\n)\n{tail}"
+    )
+
+
+def graded_sample(reference: str, answer: str, stopped: bool = True, **fields) -> dict:
+    """A prompt→code sample of ``evaluate``'s samples file: ``answer`` graded against ``reference`` (whose one
+    problem is the spec asked for); ``fields`` override backend, set, family and the rest."""
+    from nava_instruct import nava
+    from nava_instruct.nava import scoring
+
+    (spec,) = nava.extract_spec(reference)["problems"]
+    return {
+        "backend": "Q4_K_M",
+        "set": "generated",
+        "id": "sample",
+        "family": "prompt_to_code",
+        "manifold": spec["manifold"]["kind"],
+        "level": "-",
+        "reference": reference,
+        "answer": answer,
+        "stopped_at_eos": stopped,
+        "verdict": scoring.score_code(answer, spec),
+    } | fields

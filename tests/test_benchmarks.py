@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, write_params_file, write_train_params
+from helpers import REPO, field_program, graded_sample, write_params_file, write_train_params
+from nava_instruct.evaluation.metrics import proportion
 from nava_instruct.params import load_section
 from nava_instruct.stages import base, generate, split, train
 
@@ -153,3 +154,42 @@ def test_serve_load_on_the_tiny_model():
     assert lines[1].split()[:3] == ["loop", "clients", "requests"]
     assert [line.split()[:2] for line in lines[2:]] == [["off", "1"], ["off", "2"], ["on", "1"], ["on", "2"]]
     assert all(int(line.split()[2]) > 0 for line in lines[2:])
+
+
+def test_failure_table(tmp_path):
+    """Evaluate's samples of two backends, two sets and two families: the served backend's prompt→code ones
+    are tabled by set."""
+    reference = field_program(obstacles=("disc(center: [2.0, 0.5], radius: 0.5)",))  # 6 coordinates
+    wrong_goal, cut = reference.replace("[4.0, 4.0]", "[4.0, 3.5]"), reference[:40]
+    samples = [
+        graded_sample(reference, reference),
+        graded_sample(reference, wrong_goal),
+        graded_sample(reference, cut, stopped=False),
+        graded_sample(reference, wrong_goal, set="requests"),
+        graded_sample(reference, cut, backend="f16"),
+        graded_sample(reference, reference) | {"family": "code_to_explanation"},
+    ]
+    path = tmp_path / "eval_samples.jsonl"
+    path.write_text("".join(json.dumps(sample) + "\n" for sample in samples))
+    out = run_benchmark("failure_table.py", "--samples", path)  # the served backend: params.yaml's Q4_K_M
+    assert out.splitlines()[0] == f"backend Q4_K_M, {path}"
+    generated, requests = out.split("\n\nrequests: ")
+    assert "generated: 3 prompt→code answers, 2 failing" in generated and requests.startswith(
+        "1 prompt→code answers, 1 failing"
+    )
+    generated, requests = table_rows(generated), table_rows(requests)
+    assert generated["category"] == ["category", "answers", "share"]
+    assert generated["truncated"][1:] == ["1", "0.333"] and generated["other_number"][1:] == ["1", "0.333"]
+    assert generated["syntax"][1:] == ["0", "0.000"] and requests["truncated"][1:] == ["0", "0.000"]
+
+    def rate(right: int, values: int) -> str:
+        figures = proportion("rate", right, values)
+        return "{:.3f} [{:.3f}, {:.3f}]".format(figures["rate"], *figures["rate_ci"])
+
+    assert generated["coordinates right"][1:] == ["11/12", rate(11, 12)]
+    assert requests["coordinates right"][1:] == ["5/6", rate(5, 6)] and requests["non-zero angles right"][1:] == [
+        "0/0",
+        "-",
+    ]
+    f16 = table_rows(run_benchmark("failure_table.py", "--samples", path, "--backend", "f16"))
+    assert f16["syntax"][1] == "1" and f16["coordinates right"][1:] == ["0/0", "-"]

@@ -87,6 +87,7 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
     f16 = metrics["backends"]["f16"]
     assert f16["code"]["n"] == 4 and f16["explanation"]["n"] == 2 and f16["fix"]["n"] == 1 and f16["edit"]["n"] == 1
     rates = {"parse_rate", "check_rate", "spec_match", "first_check_rate", "first_spec_match"}
+    rates |= {"checker_check_rate", "checker_spec_match"}
     assert set(f16["code"]) == {"n", "mean_attempts"} | rates | {f"{rate}_ci" for rate in rates}
     assert f16["code"]["first_check_rate"] <= f16["code"]["check_rate"]
     assert 1 <= f16["code"]["mean_attempts"] <= params.max_attempts
@@ -122,7 +123,9 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
             assert {t["how"] for t in sample["tries"][1:]} <= {"repair", "sample"}  # sample when nothing to repair
             assert sample["first_checked"] == (sample["tries"][0]["error"] is None)
             gave_up = sample["attempts"] == params.max_attempts
-            assert gave_up or sample["verdict"]["checked"] or sample["tries"][0]["error"] is None
+            accepted = sample["tries"][-1]["error"] is None and sample["tries"][-1]["contradiction"] is None
+            assert gave_up or accepted  # the loop stops at the first answer that checks and agrees
+            assert sample["checker_checked"] == (any(t["error"] is None for t in sample["tries"]))
     # HF and GGUF f16 of one merged model answer the same prompts (HF the first two) with the same greedy text
     hf = {s["id"]: s["answer"] for s in by_backend["merged-hf"]}
     assert {s["id"]: s.get("first_answer", s["answer"]) for s in by_backend["f16"][:2]} == hf

@@ -19,11 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from nava_instruct.evaluation.metrics import GENERATED  # noqa: E402
 from nava_instruct.fileio import atomic_path  # noqa: E402
 
-LOOP_SERIES = {  # the served model's rates, greedy (first answers) and kept by the checker loop
+LOOP_SERIES = {  # the served model's rates: greedy, kept by the checker loop, and with meaning checks too
     "check, greedy": "first_check_rate",
-    "check, in the loop": "check_rate",
+    "check, checker loop": "checker_check_rate",
+    "check, meaning-checked loop": "check_rate",
     "spec match, greedy": "first_spec_match",
-    "spec match, in the loop": "spec_match",
+    "spec match, checker loop": "checker_spec_match",
+    "spec match, meaning-checked loop": "spec_match",
 }
 
 

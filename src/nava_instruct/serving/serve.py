@@ -7,6 +7,8 @@ A thin FastAPI layer over a GGUF model, run by uvicorn (docs/serving.md has exam
 - ``POST /v1/chat/completions``: ``{"messages": [...]}``, rendered by the chat template stored in the
   GGUF file (the training prompt format, installed by stage ``merge``); a message may carry an
   ``input`` (the NAVA program an instruction is about), which fills the prompt's ``### Input:``;
+  each user message is shown with its angles in degrees or pi annotated in radians, as in training
+  (``prompting.user_turns``); a raw completion prompt is taken as it is;
 - ``GET /v1/models``; ``GET /health``, which needs no API key.
 
 With ``"stream": true`` both generation routes answer with server-sent events in OpenAI's shape:
@@ -16,9 +18,11 @@ delta is the role), a chunk per piece of text as it is decoded, the last chunk c
 (no choices) before ``[DONE]``.
 
 Code answers go through the checker loop (``lm.checked``) unless ``"nava_check": false``: one that
-the NAVA checker rejects is tried again, by repair or sampling, within the server's ``--check-*``
-bounds; attempt 1 is the request as sent. The answer carries ``nava_check``, the loop's record
-(attempts, checked, first_checked, tries), and ``usage`` is the kept answer's. Streamed, the loop
+the NAVA checker rejects, or that contradicts what the request states (``--check-meaning``, on by
+default: a number the request does not state, an obstacle where it says none...), is tried again,
+by repair or sampling, within the server's ``--check-*`` bounds; attempt 1 is the request as sent.
+The answer carries ``nava_check``, the loop's record (attempts, checked, first_checked, agrees,
+tries), and ``usage`` is the kept answer's. Streamed, the loop
 runs first and the kept answer comes as one content chunk, ``nava_check`` on the last chunk.
 
 Generation is greedy unless ``temperature`` > 0 and stops at EOS or a ``stop`` string
@@ -64,7 +68,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nava_instruct import layout
 from nava_instruct.errors import InputError, RunError
-from nava_instruct.lm import checked, llamacpp, parallel
+from nava_instruct.lm import checked, llamacpp, parallel, prompting
 from nava_instruct.lm.grammar import nava_grammar
 from nava_instruct.params import add_params_option
 from nava_instruct.serving import API_KEY_ENV
@@ -102,6 +106,7 @@ class CheckOptions(BaseModel):
 
     mode: checked.Mode | None = None
     max_attempts: int | None = Field(None, ge=1, le=8)
+    meaning: bool | None = None  # hold answers against what the request states (reading.claims)
     first_answer: bool = False  # include the first attempt's answer in the record
 
 
@@ -331,7 +336,7 @@ class Server:
         )
 
     def chat_ids(self, messages: list[dict]) -> list[int]:
-        return llamacpp.prompt_tokens(self.llama, self.formatter(messages=messages).prompt)
+        return llamacpp.prompt_tokens(self.llama, self.formatter(messages=prompting.user_turns(messages)).prompt)
 
     def repair_ids(self, example: dict) -> list[int]:
         """A repair example (``checked.repair_example``) as one user message of the chat template."""
@@ -348,23 +353,32 @@ class Server:
             mode = "sample"
         if mode == "off":
             return None
-        return replace(
-            server, mode=mode, max_attempts=tuned.max_attempts or server.max_attempts, seed=request.seed or 0
-        )
+        meaning = server.meaning if tuned.meaning is None else tuned.meaning
+        max_attempts = tuned.max_attempts or server.max_attempts
+        return replace(server, mode=mode, max_attempts=max_attempts, seed=request.seed or 0, meaning=meaning)
 
     def checked_answer(
-        self, request: Options, ids: list[int], policy: checked.Policy, asked: str | None
+        self, request: Options, ids: list[int], policy: checked.Policy, asked: str | None, context: str
     ) -> tuple[parallel.Generated, dict]:
-        """The checker loop's kept generation and its record; ``asked`` is the request in words."""
+        """The checker loop's kept generation and its record; ``asked`` is the request in words, ``context``
+        the rest of the conversation (its numbers count as stated)."""
         generations, result = checked.decode(
-            self.decoder, ids, self.sampling(request), policy, request=asked, repair_prompt=self.repair_ids
+            self.decoder,
+            ids,
+            self.sampling(request),
+            policy,
+            request=asked,
+            repair_prompt=self.repair_ids,
+            context=context,
         )
         record = result.record()
         if isinstance(request.nava_check, CheckOptions) and request.nava_check.first_answer:
             record["first_answer"] = result.first_answer
         return generations[result.kept], record
 
-    def answer(self, request: Options, kind: Kind, ids: list[int], asked: str | None = None) -> dict | EventStream:
+    def answer(
+        self, request: Options, kind: Kind, ids: list[int], asked: str | None = None, context: str = ""
+    ) -> dict | EventStream:
         """The answer to prompt ``ids``, through the checker loop unless the request turns it off; for
         ``stream: true``, its events."""
         self.fit(request, len(ids))
@@ -375,7 +389,7 @@ class Server:
         if policy is None:
             generated, extra = self.decoder.generate(ids, self.sampling(request)), {}
         else:
-            generated, record = self.checked_answer(request, ids, policy, asked)
+            generated, record = self.checked_answer(request, ids, policy, asked, context)
             extra = {"nava_check": record}
         if not request.stream:
             return response_body(kind, self.model_id, generated) | extra
@@ -384,9 +398,14 @@ class Server:
     def chat(self, request: ChatRequest) -> dict | EventStream:
         if self.formatter is None:
             raise HTTPException(400, "this model has no chat template: use /v1/completions")
-        ids = self.chat_ids([message.model_dump(exclude_none=True) for message in request.messages])
-        asked = next((message.content for message in reversed(request.messages) if message.role == "user"), None)
-        return self.answer(request, "chat.completion", ids, asked)
+        messages = [message.model_dump(exclude_none=True) for message in request.messages]
+        ids = self.chat_ids(messages)
+        users = [index for index, message in enumerate(messages) if message["role"] == "user"]
+        asked = messages[users[-1]]["content"] if users else None
+        context = [message.get("input", "") for message in messages] + [
+            message["content"] for index, message in enumerate(messages) if not users or index != users[-1]
+        ]
+        return self.answer(request, "chat.completion", ids, asked, "\n".join(context))
 
     def stream(
         self,
@@ -509,12 +528,20 @@ def add_check_arguments(parser: argparse.ArgumentParser, default: checked.Policy
         default=default.seconds,
         help="no new attempt after this many seconds: a request ends within it plus one attempt (default: %(default)s)",
     )
+    parser.add_argument(
+        "--check-meaning",
+        action=argparse.BooleanOptionalAction,
+        default=default.meaning,
+        help="also try again while an answer that checks contradicts what the request states (default: %(default)s)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     """Run ``nava-instruct serve`` with the options ``add_arguments`` parsed."""
     given = {option.name: getattr(args, option.name) for option in fields(ServeOptions) if option.name != "check"}
-    check = checked.Policy(mode=args.check_mode, max_attempts=args.check_attempts, seconds=args.check_seconds)
+    check = checked.Policy(
+        mode=args.check_mode, max_attempts=args.check_attempts, seconds=args.check_seconds, meaning=args.check_meaning
+    )
     return serve(args.model or layout.served_model(args.params), ServeOptions(**given, check=check))
 
 

@@ -7,13 +7,20 @@ transformers model (for HF↔GGUF parity). The served backend also answers every
 (``held_out_dir``: requests written apart from the generator, and the hand-written public ones),
 reported as one row per set. Answers are graded with the NAVA toolkit (``scoring``): code by parse,
 check and spec-match rates, explanations by fact recall; every rate carries its Wilson 95% interval
-(``<rate>_ci``). A GGUF backend answers ``slots`` prompts together (``lm.parallel``).
+(``<rate>_ci``). Each backend's ``failures`` counts its failing prompt→code answers of each set by
+category (truncated, syntax, pose shape, check, manifold, angle, other number, obstacle kind or size,
+invented or missing obstacle, cost, ...; ``evaluation.failures``), with the share of the reference's
+coordinates and angles they got right; ``benchmarks/failure_table.py`` prints it from the samples file.
+A GGUF backend answers ``slots`` prompts together (``lm.parallel``).
 
 With ``checker_loop`` on, a GGUF backend answers the code families through the checker loop
 (``lm.checked``, as ``nava-instruct serve`` does): a greedy answer that the checker rejects is
-tried again, up to ``max_attempts``. Each sample records its attempts and whether its first
-answer checked; each code section of the metrics has ``first_check_rate`` and ``first_spec_match``
-(the greedy answers) next to ``check_rate`` and ``spec_match`` (the answers kept).
+tried again, up to ``max_attempts``; with ``meaning_checks`` so is one that checks but contradicts
+what the request states (``reading.claims``; the reader never sees the reference). Each sample
+records its attempts and the verdicts of its greedy answer and of the answer a loop without meaning
+checks keeps; each code section of the metrics has, side by side, ``first_check_rate`` and
+``first_spec_match`` (greedy), ``checker_check_rate`` and ``checker_spec_match`` (the checker loop)
+and ``check_rate`` and ``spec_match`` (the answers kept, meaning-checked).
 
 Loss and perplexity on the whole eval split (response tokens only), before and after
 fine-tuning, are measured once by stage ``train`` and carried into this stage's metrics.
@@ -91,6 +98,7 @@ class Params(StageParams):
     slots: int = Field(ge=1)  # prompts a GGUF backend answers together (lm.parallel)
     checker_loop: checked.Mode  # for the code families of GGUF backends; "off": one greedy answer
     max_attempts: int = Field(ge=1)
+    meaning_checks: bool  # the loop also tries again while an answer contradicts the request (reading.claims)
     backends: list[Backend] | None = None  # None: those of the converted models (``default_backends``)
 
 
@@ -190,14 +198,15 @@ class GgufModel:
             max_attempts=params.max_attempts,
             seconds=None,  # no deadline: which answer is kept must not depend on the machine's speed
             seed=params.seed,
+            meaning=params.meaning_checks,
         )
 
     def answer(
-        self, prompt_ids: list[int], max_tokens: int, code: bool, repair_ids, request: str
+        self, prompt_ids: list[int], max_tokens: int, code: bool, repair_ids, example: dict
     ) -> tuple[str, int, bool, checked.Checked | None]:
         """(answer kept, tokens of every attempt, the kept one stopped at EOS, the loop's result); code goes
         through the checker loop (``checked.decode``), ``repair_ids(example)`` giving a repair example's
-        prompt ids and ``request`` what was asked."""
+        prompt ids; the ``example``'s instruction is what was asked, its input the program it is about."""
         from nava_instruct.lm.parallel import Sampling
 
         sampling = Sampling(max_tokens, grammar=self.grammar if code else None)
@@ -205,7 +214,14 @@ class GgufModel:
             generated = self.decoder.generate_in_room(prompt_ids, sampling)
             return generated.text, generated.completion_tokens, generated.finish_reason == "stop", None
         generations, result = checked.decode(
-            self.decoder, prompt_ids, sampling, self.policy, request=request, repair_prompt=repair_ids, code_asked=True
+            self.decoder,
+            prompt_ids,
+            sampling,
+            self.policy,
+            request=example["instruction"],
+            repair_prompt=repair_ids,
+            context=example["input"],
+            code_asked=True,
         )
         kept = generations[result.kept]
         return kept.text, sum(g.completion_tokens for g in generations), kept.finish_reason == "stop", result
@@ -228,9 +244,9 @@ class HfModel:
         self.tokenizer = AutoTokenizer.from_pretrained(backend.path)
 
     def answer(
-        self, prompt_ids: list[int], max_tokens: int, code: bool, repair_ids, request: str
+        self, prompt_ids: list[int], max_tokens: int, code: bool, repair_ids, example: dict
     ) -> tuple[str, int, bool, None]:
-        """As ``GgufModel.answer``; the checker loop runs on GGUF backends only: ``repair_ids`` and ``request``
+        """As ``GgufModel.answer``; the checker loop runs on GGUF backends only: ``repair_ids`` and ``example``
         go unused."""
         eos = self.tokenizer.eos_token_id
         with self.torch.no_grad():
@@ -277,9 +293,7 @@ def run_backend(backend: Backend, examples: list[dict], held_out: list[dict], pa
         prompt, ids = rendered(example)
         code = example["family"] in CODE_FAMILIES
         started = time.perf_counter()
-        answer, tokens, stopped, loop = model.answer(
-            ids, params.max_new_tokens, code, repair_ids, example["instruction"]
-        )
+        answer, tokens, stopped, loop = model.answer(ids, params.max_new_tokens, code, repair_ids, example)
         seconds = time.perf_counter() - started
         verdict = grade(example, answer)
         return {
@@ -311,14 +325,23 @@ def run_backend(backend: Backend, examples: list[dict], held_out: list[dict], pa
 
 def loop_fields(example: dict, verdict: dict, loop: checked.Checked | None) -> dict:
     """What the checker loop did for a code sample (``loop`` is None where it did not run): its
-    attempts, whether the first answer checked, and that answer where another one was kept."""
+    attempts; the verdicts of the first (greedy) answer and of the one a loop without meaning checks
+    keeps (``checker_kept``: the attempts up to it are the same); the first answer where another one
+    was kept."""
     if loop is None:
-        return {"attempts": 1, "first_checked": verdict["checked"], "first_spec_match": verdict["spec_match"]}
+        same = {"checked": verdict["checked"], "spec_match": verdict["spec_match"]}
+        return {"attempts": 1} | {
+            f"{answer}_{key}": value for answer in ("first", "checker") for key, value in same.items()
+        }
     first = scoring.score_code(loop.first_answer, example["spec"])
+    checker = scoring.score_code(loop.attempts[loop.checker_kept].answer, example["spec"])
     return {
         "attempts": len(loop.attempts),
         "first_checked": first["checked"],
         "first_spec_match": first["spec_match"],
+        "checker_checked": checker["checked"],
+        "checker_spec_match": checker["spec_match"],
+        "agrees": loop.agrees,
         "tries": loop.record()["tries"],
         **({"first_answer": loop.first_answer} if loop.kept else {}),
     }
