@@ -24,9 +24,9 @@ from itertools import permutations
 
 from nava_instruct import nava
 from nava_instruct.nava.scoring import extract_code, spec_numbers
+from nava_instruct.nava.spec import TOLERANCE
 from nava_instruct.reading.quantities import stated_numbers
 
-TOLERANCE = 1e-3  # spec equivalence's
 DEFAULTS = (0.0, 1.0)  # radius and weights default to 1.0; an unstated heading or coordinate is 0
 NO_OBSTACLES = re.compile(
     r"\b(?:no|zero|without(?: any)?)\s+obstacles?\b|\bobstacle[- ]free\b|\bnothing in the way\b",
