@@ -275,7 +275,7 @@ def mentioned_numbers(text: str) -> list[float]:
     values = [float(m) for m in re.findall(NUMBER, text)]
     for sign, k, d in re.findall(r"(-?)(\d*)(?:pi|π)(?:/(\d+))?", text):
         values.append((-1 if sign else 1) * float(Fraction(int(k or 1), int(d or 1))) * math.pi)
-    for deg in re.findall(rf"({NUMBER})\s*(?:degrees|°)", text):
+    for deg in re.findall(rf"({NUMBER})\s*(?:degrees|deg\b|°)", text):
         values.append(math.radians(float(deg)))
     if "origin" in text:
         values.append(0.0)

@@ -14,14 +14,15 @@ from nava_instruct.layout import LIVE_SUMMARY
 from nava_instruct.nava import scoring
 from nava_instruct.stages import evaluate, generate, split
 
-PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1}
+PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1, "follow_up": 1}
+GENERATED = sum(PER_FAMILY.values())  # the generated prompts every full backend answers
 HELD_OUT = Path(__file__).resolve().parents[1] / "data" / "eval_requests"
 
 
 @pytest.fixture(scope="module")
 def eval_split(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval-split")
-    mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.2, "edit": 0.2}
+    mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.1, "edit": 0.1, "follow_up": 0.2}
     generate.run(stage_params(generate, size=300, mix=mix, output_dir=str(root / "generated")))
     names = {"generated_dir": "generated", "extra_dir": "none", "train_out": "train.jsonl", "eval_out": "eval.jsonl"}
     names |= {"meta_dir": "meta", "report": "report.json"}
@@ -100,8 +101,8 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
 
     samples = [json.loads(line) for line in Path(params.samples_out).read_text().splitlines()]
     by_backend = {name: [s for s in samples if s["backend"] == name] for name in metrics["backends"]}
-    assert len(by_backend["base"]) == 3 and len(by_backend["merged-hf"]) == 2 and len(by_backend["f16"]) == 8 + 4
-    assert [s["set"] for s in by_backend["f16"][8:]] == ["handwritten"] * 2 + ["requests"] * 2
+    assert len(by_backend["base"]) == 3 and len(by_backend["merged-hf"]) == 2 and len(by_backend["f16"]) == GENERATED + 4
+    assert [s["set"] for s in by_backend["f16"][GENERATED:]] == ["handwritten"] * 2 + ["requests"] * 2
     assert all(s["family"] != "code_to_explanation" for s in by_backend["Q4_K_M+grammar"])
     assert by_backend["base"][0]["prompt"].startswith("<|im_start|>")  # the base is asked in its own chat format
     assert by_backend["f16"][0]["prompt"].endswith("### Response:\n")

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from nava_instruct.reading.quantities import annotate, find, radians_text
+from nava_instruct.reading.quantities import annotate, find, radians_text, stated_numbers
 
 PI = math.pi
 
@@ -74,6 +74,13 @@ def test_reads_the_angle(text, phrase, radians):
 def test_leaves_alone(text):
     assert find(text) == []
     assert annotate(text) == text
+
+
+def test_reads_both_ends_of_a_range_and_an_arrow():
+    assert [q.phrase for q in find("track 11pi/10..255 deg, then pi->pi/2 and 30°->-45°")] == [
+        "11pi/10", "255 deg", "pi", "pi/2", "30°", "-45°",
+    ]  # fmt: skip
+    assert stated_numbers("arcs 4.61..5.4 and 2.24 radians..3.4 radians, r=1.5") == [4.61, 5.4, 2.24, 3.4, 1.5]
 
 
 def test_annotation_keeps_the_words_and_gives_seven_decimals():

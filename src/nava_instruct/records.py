@@ -12,7 +12,7 @@ import json
 
 FIELDS = ("instruction", "input", "output")
 METADATA = ("id", "family", "manifold", "level")
-FAMILIES = ("prompt_to_code", "code_to_explanation", "fix", "edit")
+FAMILIES = ("prompt_to_code", "code_to_explanation", "fix", "edit", "follow_up")
 HISTORY = "history"  # a follow-up's earlier turns, a public field beside FIELDS
 LEVELS = ("gcse", "a_level", "undergrad", "phd")
 

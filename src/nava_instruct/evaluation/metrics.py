@@ -118,6 +118,7 @@ def summarize(samples: list[dict], seconds: float) -> dict:
         "code_by_level": breakdown("level"),
         "fix": code_rates(of("fix")),
         "edit": code_rates(of("edit")),
+        "follow_up": code_rates(of("follow_up")),
         "explanation": explanation_rates(of("code_to_explanation")),
         "held_out": {name: code_rates([s for s in samples if s["set"] == name]) for name in held_out},
         "failures": failures_by_set(samples),

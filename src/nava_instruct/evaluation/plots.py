@@ -1,6 +1,6 @@
 """Stage ``evaluate``'s bar charts, drawn from its metrics, each rate with its Wilson 95% interval.
 
-- ``eval_backends.png``: prompt→code check and spec-match rates, and explanations, fixes and edits,
+- ``eval_backends.png``: prompt→code check and spec-match rates, and explanations, fixes, edits and follow-ups,
   by backend;
 - ``eval_manifolds.png``: prompt→code spec match by manifold, the base model beside the served one;
 - ``eval_held_out.png``: the served model greedy against the checker loop, on the generated prompts
@@ -60,9 +60,15 @@ def backends_chart(backends: dict) -> plt.Figure:
             "fact recall": [backends[n]["explanation"] for n in names],
             "fix spec match": [backends[n]["fix"] for n in names],
             "edit spec match": [backends[n]["edit"] for n in names],
+            "follow-up spec match": [backends[n]["follow_up"] for n in names],
         },
-        {"fact recall": "fact_recall", "fix spec match": "spec_match", "edit spec match": "spec_match"},
-        "Explanations, fixes and edits, by backend",
+        {
+            "fact recall": "fact_recall",
+            "fix spec match": "spec_match",
+            "edit spec match": "spec_match",
+            "follow-up spec match": "spec_match",
+        },
+        "Explanations, fixes, edits and follow-ups, by backend",
     )
     return fig
 

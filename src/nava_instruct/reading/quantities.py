@@ -13,7 +13,8 @@ learns to copy and is asked the same way it learned.
 
 What it reads: a number with ``°``, ``deg``, ``degree(s)`` (digits or words up to three hundred and
 sixty); ``pi`` or ``π`` with a sign, a coefficient (``3pi``, ``2 * pi``, ``1.5π``, ``3/4 pi``) and a
-divisor (``pi/2``, ``pi / 2``, ``pi over 3``); quarter, half, three-quarter and full turns. It leaves
+divisor (``pi/2``, ``pi / 2``, ``pi over 3``); quarter, half, three-quarter and full turns; both ends
+of a range (``30°..60°``) and an angle before an arrow (``pi->pi/2``). It leaves
 alone what is not an angle in other units: radians (already the language's unit), counts, lengths,
 "degrees of freedom", temperatures, "Raspberry Pi", "pi-shaped", words that contain "pi", and
 anything inside a fenced code block or already annotated. Values keep seven decimals, as the
@@ -43,16 +44,18 @@ _BELOW_100 = rf"(?:(?:{_TENS})(?:[- ](?:{_UNIT}))?|{_UNIT})"
 WORD_NUMBER = rf"(?:(?:(?:a|one|two|three)\s+hundred)(?:\s+(?:and\s+)?{_BELOW_100})?|{_BELOW_100})"
 SIGN = r"(?P<sign>-|−|minus\s+|negative\s+)?"
 DIGITS = r"\d+(?:\.\d+)?"
+NOT_MID_WORD_OR_NUMBER = r"(?:(?<![\w.])|(?<=\.\.))"  # "1.5" is not read as "5"; "30°..60°" is two angles
 NOT_AN_ANGLE_AFTER = r"(?!\s*(?:of\s+freedom|celsius|fahrenheit|kelvin|[CF]\b))"
 
 DEGREES = re.compile(
-    rf"(?<![\w.]){SIGN}(?P<amount>{DIGITS}|{WORD_NUMBER})[\s-]*(?:°|º|degrees?\b|degs?\b)" + NOT_AN_ANGLE_AFTER,
+    rf"{NOT_MID_WORD_OR_NUMBER}{SIGN}(?P<amount>{DIGITS}|{WORD_NUMBER})[\s-]*(?:°|º|degrees?\b|degs?\b)"
+    + NOT_AN_ANGLE_AFTER,
     re.IGNORECASE,
 )
 PI = re.compile(
-    rf"(?<![\w.]){SIGN}"
+    rf"{NOT_MID_WORD_OR_NUMBER}{SIGN}"
     rf"(?:(?P<ratio>\d+\s*/\s*\d+)\s*\*?\s*|\(\s*(?P<paren>\d+\s*/\s*\d+)\s*\)\s*\*?\s*|(?P<coef>{DIGITS})\s*\*?\s*)?"
-    r"(?P<pi>pi|π)(?![\w-])"
+    r"(?P<pi>pi|π)(?!\w|-\w)"
     r"(?:\s*(?:/|over\s)\s*(?P<divisor>\d+(?:\.\d+)?|two|three|four|six|twelve))?"
     r"(?:\s*(?:rad|radians?)\b)?",
     re.IGNORECASE,
@@ -60,7 +63,7 @@ PI = re.compile(
 TURN = re.compile(r"\b(?:an?\s+)?(?P<part>quarter|half|three-quarter|full)(?:\s+a)?[\s-]+turn\b", re.IGNORECASE)
 FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 ANNOTATION = re.compile(r"\s*\(= -?\d+\.\d+ rad\)")
-NUMBER = re.compile(r"(?<![\w.])[-−]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE]-?\d+)?")
+NUMBER = re.compile(rf"{NOT_MID_WORD_OR_NUMBER}[-−]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE]-?\d+)?")
 NOT_PI_BEFORE = re.compile(r"raspberry\s*$", re.IGNORECASE)
 
 

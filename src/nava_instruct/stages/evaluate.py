@@ -62,7 +62,7 @@ from nava_instruct.records import FAMILIES, FIELDS
 
 log = logging.getLogger(__name__)
 
-CODE_FAMILIES = ("prompt_to_code", "fix", "edit")
+CODE_FAMILIES = ("prompt_to_code", "fix", "edit", "follow_up")
 
 
 class Backend(BaseModel):
@@ -206,7 +206,8 @@ class GgufModel:
     ) -> tuple[str, int, bool, checked.Checked | None]:
         """(answer kept, tokens of every attempt, the kept one stopped at EOS, the loop's result); code goes
         through the checker loop (``checked.decode``), ``repair_ids(example)`` giving a repair example's
-        prompt ids; the ``example``'s instruction is what was asked, its input the program it is about."""
+        prompt ids; the ``example``'s instruction is what was asked, its input and a follow-up's earlier
+        turns what it is about."""
         from nava_instruct.lm.parallel import Sampling
 
         sampling = Sampling(max_tokens, grammar=self.grammar if code else None)
@@ -220,7 +221,7 @@ class GgufModel:
             self.policy,
             request=example["instruction"],
             repair_prompt=repair_ids,
-            context=example["input"],
+            context="\n".join([example["input"], *(turn["content"] for turn in example.get("history", ()))]),
             code_asked=True,
         )
         kept = generations[result.kept]
