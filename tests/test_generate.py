@@ -126,7 +126,8 @@ def test_records_have_the_schema_and_unique_content_ids(dataset):
     for row in rows:
         drill = {"drill"} if row["family"] == "prompt_to_code" and "drill" in row else set()
         history = {HISTORY} if row["family"] == "follow_up" else set()
-        assert set(row) == {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"} | drill | history
+        fields = {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"}
+        assert set(row) == fields | drill | history
         assert row["family"] in FAMILIES and row["manifold"] in MANIFOLD_NAMES and row["level"] in LEVELS
         assert row["id"] == example_id(row["instruction"], row["input"], row["output"], row.get(HISTORY))
         assert row["spec"]["manifold"]["kind"] == row["manifold"]
@@ -688,11 +689,13 @@ def test_card_counts_and_lengths_match_the_data(dataset):
             ":2: generate.mix: Value error, keys must be exactly",
         ),
         (
-            "  mix:\n    prompt_to_code: 0.5\n    code_to_explanation: 0.5\n    fix: 0.5\n    edit: 0.0\n    follow_up: 0.0\n",
+            "  mix:\n    prompt_to_code: 0.5\n    code_to_explanation: 0.5\n    fix: 0.5\n"
+            "    edit: 0.0\n    follow_up: 0.0\n",
             "shares must sum to 1",
         ),
         (
-            "  mix:\n    prompt_to_code: 1.5\n    code_to_explanation: -0.5\n    fix: 0.0\n    edit: 0.0\n    follow_up: 0.0\n",
+            "  mix:\n    prompt_to_code: 1.5\n    code_to_explanation: -0.5\n    fix: 0.0\n"
+            "    edit: 0.0\n    follow_up: 0.0\n",
             "shares must be >= 0",
         ),
         ("  beginner_share: 1.5\n", ":2: generate.beginner_share"),
