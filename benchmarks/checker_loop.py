@@ -20,7 +20,6 @@ from nava_instruct.lm import checked, llamacpp, prompting
 
 EXTERNAL = Path("/work/shared/external")
 FILES = ("nava_instruct_train.handwritten.jsonl", "nava_instruct_eval.handwritten.jsonl")
-MODES = ("off", "sample", "repair", "both")
 
 
 def code_prompts(folder: Path) -> list[dict]:
@@ -38,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-attempts", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=320)
     parser.add_argument("--limit", type=int, help="answer only the first N prompts")
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=MODES, help="off is greedy (default: all)")
+    parser.add_argument(
+        "--modes", nargs="+", choices=checked.MODES, default=checked.MODES, help="off is greedy (default: all)"
+    )
     args = parser.parse_args(argv)
 
     from transformers import AutoTokenizer
@@ -68,20 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         replayed[0] += seconds
         return text
 
-    def repair_prompt(instruction: str, program: str) -> list[int]:
-        return ids({"instruction": instruction, "input": program})
-
     rows = code_prompts(args.data)[: args.limit]
     print(f"{len(rows)} prompt→code prompts, up to {args.max_attempts} attempts, {args.model}")
     print(f"{'mode':<8} {'checks':>8} {'mean attempts':>14} {'mean seconds':>13}")
     for mode in args.modes:
-        policy = checked.Policy(mode=mode, max_attempts=args.max_attempts)
+        policy = checked.Policy(mode=mode, max_attempts=args.max_attempts, seconds=None)
         results, seconds = [], []
         for row in rows:
             started, replayed[0] = time.perf_counter(), 0.0
-            results.append(
-                checked.answer(generate, ids(row), policy, request=row["instruction"], repair_prompt=repair_prompt)
-            )
+            results.append(checked.answer(generate, ids(row), policy, request=row["instruction"], repair_prompt=ids))
             seconds.append(time.perf_counter() - started + replayed[0])
         checks = sum(bool(result.checked) for result in results)
         attempts = mean(len(result.attempts) for result in results)

@@ -7,7 +7,7 @@ the fast path had to check the whole vocabulary, and whether its text equals the
 every prompt. It also times the grammar sampler applied to all candidates and to one token, once per step of a
 stock-grammar answer.
 
-    python benchmarks/grammar_decoding.py --model /tmp/ci/main/models/gguf/model-Q4_K_M.gguf --threads 2
+    python benchmarks/grammar_decoding.py --model models/gguf/model-Q4_K_M.gguf --threads 2
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
+from nava_instruct import layout
 from nava_instruct.lm import grammar_sampling, llamacpp, prompting
+from nava_instruct.lm.grammar import nava_grammar
 from nava_instruct.nava import gbnf_grammar
 
 EXTERNAL = Path("/work/shared/external")
@@ -70,9 +72,13 @@ def grammar_apply_seconds(llm: llama_cpp.Llama, prompt: list[int], text_tokens: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="/tmp/ci/main/models/gguf/model-Q4_K_M.gguf")
-    parser.add_argument("--tokenizer", default="/tmp/ci/main/models/merged", help="the folder whose tokenizer renders")
-    parser.add_argument("--data", type=Path, default=EXTERNAL)
+    parser.add_argument("--model", default=str(layout.served_model()), help="GGUF file (default: %(default)s)")
+    parser.add_argument(
+        "--tokenizer", default=layout.paths().merged, help="the folder whose tokenizer renders (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=EXTERNAL, help=f"the folder of {' and '.join(FILES)} (default: %(default)s)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prompts", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=200)
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
     fast = llamacpp.load(args.model, n_ctx=2048, n_threads=args.threads)
     stock = llamacpp.load(args.model, n_ctx=2048, n_threads=args.threads, stock_grammar=True)
-    grammar = llama_cpp.LlamaGrammar.from_string(gbnf_grammar(), verbose=False)
+    grammar = nava_grammar()
     runs = {"no grammar": (fast, None), "stock grammar": (stock, grammar), "fast grammar": (fast, grammar)}
 
     tokens = dict.fromkeys(MODES, 0)

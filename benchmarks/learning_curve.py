@@ -4,10 +4,10 @@ Stage ``train`` keeps only its newest checkpoint, so the points are checkpoint f
 ran (``step-00000060``...) and, last, the adapter it wrote. For each point the adapter at that step
 (the checkpoint's weights under the final adapter's config) is merged, converted to the served
 quantization and evaluated on the served backend alone: the generated prompt→code prompts and every
-held-out set, greedy and with the checker loop, as stage ``evaluate`` does. Prints a table (markdown)
-and writes a PNG of the greedy rates; the intermediate points of one run are not the runs that would
-stop there (their learning rate has not decayed yet). ``--compare`` draws runs measured earlier (their
-``--json``) beside this one, a line style per run.
+held-out set (this repository's, or ``--held-out-dir``), greedy and with the checker loop, as stage
+``evaluate`` does. Prints a table (markdown) and writes a PNG of the greedy rates; the intermediate
+points of one run are not the runs that would stop there (their learning rate has not decayed yet).
+``--compare`` draws runs measured earlier (their ``--json``) beside this one, a line style per run.
 
     python benchmarks/learning_curve.py --params params.curve.yaml --run-dir /work/curve \\
         --points snap/step-00000060 snap/step-00000120 models/adapter --png docs/learning_curve.png
@@ -32,6 +32,7 @@ from nava_instruct.params import load_section
 from nava_instruct.stages import convert, evaluate, merge, train
 
 log = logging.getLogger("learning_curve")
+REPO = Path(__file__).resolve().parents[1]
 ADAPTER_FILES = ("adapter_config.json", layout.TRAINING_INFO)  # the same at every step of one run
 ROWS = (("generated", "code"), ("requests", "held_out"), ("handwritten", "held_out"))
 GREEDY = {"spec_match": "first_spec_match", "check_rate": "first_check_rate"}  # the same rate of the first answers
@@ -51,8 +52,9 @@ def adapter_at(point: Path, final: Path, train_metrics: Path, out: Path) -> tupl
     return state["step"], state["tokens"]
 
 
-def measure(point: Path, run_dir: Path, params_file: Path, scratch: Path, loop: str | None) -> dict:
-    """Merge, convert and evaluate one point; its figures."""
+def measure(point: Path, args, scratch: Path) -> dict:
+    """Merge, convert and evaluate one point of the run ``args`` names; its figures."""
+    run_dir, params_file = args.run_dir, args.params
     paths = layout.paths(params_file)
     conversion = load_section(convert.Params, "convert", params_file)
     served = conversion.quantizations[0]
@@ -67,10 +69,10 @@ def measure(point: Path, run_dir: Path, params_file: Path, scratch: Path, loop: 
     stage = load_section(evaluate.Params, "evaluate", params_file)
     relative = {field: str(run_dir / getattr(stage, field)) for field in ("eval_file", "meta_dir", "train_metrics")}
     update = relative | {
-        "held_out_dir": str(Path(__file__).resolve().parents[1] / paths.eval_requests),
+        "held_out_dir": str(args.held_out_dir or REPO / paths.eval_requests),
         "prompts_per_family": {"prompt_to_code": stage.prompts_per_family["prompt_to_code"]},
         "backends": [backend],
-        "checker_loop": loop or stage.checker_loop,
+        "checker_loop": args.checker_loop or stage.checker_loop,
         "samples_out": str(scratch / "samples.jsonl"),
         "metrics_dir": str(scratch / "metrics"),
         "plots_dir": str(scratch / "plots"),
@@ -130,6 +132,9 @@ def main() -> int:
     parser.add_argument("--label", help="this run's name in the plot (default: the run folder's name)")
     parser.add_argument("--compare", type=Path, nargs="*", default=[], help="--json files of earlier runs to draw too")
     parser.add_argument("--checker-loop", choices=checked.MODES, help="instead of evaluate's (off: greedy only)")
+    parser.add_argument(
+        "--held-out-dir", type=Path, help="the held-out sets (default: paths.eval_requests in this repository)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -141,7 +146,7 @@ def main() -> int:
     for point in args.points:
         scratch = args.run_dir / "curve" / point.name
         shutil.rmtree(scratch, ignore_errors=True)
-        points.append(measure(point, args.run_dir, args.params, scratch, args.checker_loop))
+        points.append(measure(point, args, scratch))
         log.info("%s: %s", point, json.dumps(points[-1]["rows"]["generated"]))
         if args.json:
             write_json(args.json, {"label": label, "epoch_steps": epoch_steps, "points": points})

@@ -23,8 +23,6 @@ from nava_instruct.params import DEFAULT_PARAMS, load_section
 from nava_instruct.records import FIELDS
 from nava_instruct.stages import evaluate
 
-log = logging.getLogger("parallel_slots")
-
 
 def main() -> int:
     stage = load_section(evaluate.Params, "evaluate", DEFAULT_PARAMS)
@@ -43,7 +41,7 @@ def main() -> int:
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
     rows = [row for _, row in read_jsonl(args.eval_file, required=FIELDS)[: args.prompts]]
     prompts = [prompting.prompt_ids(tokenizer, prompting.render(row, tokenizer)[0]) for row in rows]
-    log.info("| slots | seconds | tokens | tokens/s |\n|---|---|---|---|")
+    print("| slots | seconds | tokens | tokens/s |\n|---|---|---|---|")
     for slots in args.slots:
         decoder = ParallelDecoder.open(args.model, slots, stage.context, n_threads=stage.threads)
         started = time.perf_counter()
@@ -52,7 +50,7 @@ def main() -> int:
         seconds = time.perf_counter() - started
         decoder.close()
         tokens = sum(answer.completion_tokens for answer in answers)
-        log.info("| %d | %.1f | %d | %.1f |", slots, seconds, tokens, tokens / seconds)
+        print(f"| {slots} | {seconds:.1f} | {tokens} | {tokens / seconds:.1f} |", flush=True)
     return 0
 
 

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 def tiny_gguf(folder: Path) -> Path:
     """The tests' tiny Llama with SmolLM2's tokenizer, converted to an f16 GGUF in ``folder``."""
     sys.path.insert(0, str(REPO / "tests"))
-    from conftest import CONVERTER, save_tiny_smol_llama
+    from helpers import CONVERTER, save_tiny_smol_llama
     from nava_instruct.stages import convert
 
     gguf = folder / "tiny-f16.gguf"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from helpers import REPO
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError

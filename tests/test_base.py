@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import section_text, stage_params
+from helpers import section_text, stage_params
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file

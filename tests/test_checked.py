@@ -2,14 +2,10 @@
 
 import pytest
 
+from helpers import BAD, GOOD
 from nava_instruct.lm import checked
 from nava_instruct.lm.checked import Policy
 
-GOOD = (
-    "let M = euclidean_plane()\n"
-    "let field = navigation_field(manifold: M, start: [0.0, 0.0], goal: [3.0, 4.0], obstacles: [])\n"
-)
-BAD = GOOD.replace("euclidean_plane", "euclidan_plane")
 EXPLANATION = "This program plans a path on the plane from the origin to (3, 4)."
 
 
@@ -24,8 +20,8 @@ class Script:
         return self.answers.pop(0)
 
 
-def repair_prompt(instruction: str, program: str) -> tuple:
-    return ("repair", instruction, program)
+def repair_prompt(example: dict) -> tuple:
+    return ("repair", example["instruction"], example["input"])
 
 
 def test_a_good_first_answer_is_kept_without_retries():
@@ -36,7 +32,8 @@ def test_a_good_first_answer_is_kept_without_retries():
         "attempts": 1,
         "checked": True,
         "first_checked": True,
-        "tries": [{"how": "greedy", "error": None}],
+        "agrees": True,
+        "tries": [{"how": "greedy", "error": None, "contradiction": None}],
     }
     assert script.calls == [("ask", 0.0, 0)]
 
@@ -95,7 +92,10 @@ def test_when_code_was_asked_for_prose_is_retried_by_sampling():
     script = Script(EXPLANATION, GOOD)
     result = checked.answer(script, "ask", Policy(mode="repair"), repair_prompt=repair_prompt, code_asked=True)
     assert result.checked is True and script.calls[1] == ("ask", 0.7, 1)
-    assert result.record()["tries"] == [{"how": "greedy", "error": checked.NOT_CODE}, {"how": "sample", "error": None}]
+    assert result.record()["tries"] == [
+        {"how": "greedy", "error": checked.NOT_CODE, "contradiction": None},
+        {"how": "sample", "error": None, "contradiction": None},
+    ]
 
 
 def test_both_alternates_repair_and_sample():
@@ -120,3 +120,42 @@ def test_the_deadline_stops_the_loop():
 def test_repair_modes_need_a_repair_prompt():
     with pytest.raises(ValueError, match="needs a repair_prompt"):
         checked.answer(Script(BAD), "ask", Policy(mode="both"))
+
+
+ASKED = "Plane, from (0, 0) to (3, 4)."
+WRONG_GOAL = GOOD.replace("[3.0, 4.0]", "[3.0, 9.0]")  # checks, but 5 is not in the request
+
+
+def test_an_answer_that_contradicts_the_request_is_resampled():
+    script = Script(WRONG_GOAL, GOOD)
+    result = checked.answer(script, "ask", Policy(mode="repair"), repair_prompt=repair_prompt, request=ASKED)
+    assert result.answer == GOOD and result.checked is True and result.agrees is True
+    assert script.calls[1] == ("ask", 0.7, 1)  # sampled, not repaired: the repair prompt quotes checker errors only
+    record = result.record()
+    assert record["tries"][0]["contradiction"] == "the program has 9.0, a number the request does not state"
+    assert record["tries"][1]["contradiction"] is None
+
+
+def test_one_run_gives_greedy_checker_loop_and_meaning_checked_answers():
+    script = Script(BAD, WRONG_GOAL, GOOD)
+    result = checked.answer(script, "ask", Policy(mode="sample", max_attempts=4), request=ASKED)
+    assert result.first_answer == BAD
+    assert result.attempts[result.checker_kept].answer == WRONG_GOAL  # where a loop without a judge stops
+    assert result.answer == GOOD
+
+
+def test_when_every_answer_contradicts_the_first_that_checks_is_kept():
+    script = Script(BAD, WRONG_GOAL, WRONG_GOAL + "\n")
+    result = checked.answer(script, "ask", Policy(mode="sample", max_attempts=3), request=ASKED)
+    assert result.answer == WRONG_GOAL and result.checked is True and result.agrees is False
+    assert result.record()["agrees"] is False
+
+
+def test_without_a_request_there_is_no_judge():
+    assert checked.judge_for(None) is None
+
+
+def test_meaning_checks_can_be_turned_off():
+    script = Script(WRONG_GOAL)
+    result = checked.answer(script, "ask", Policy(mode="sample", meaning=False), request=ASKED)
+    assert result.answer == WRONG_GOAL and len(script.calls) == 1 and result.agrees is True

@@ -9,7 +9,7 @@ import pytest
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from transformers import AutoTokenizer
 
-from conftest import CONVERTER, convert_params, tiny_examples, write_params_file
+from helpers import CONVERTER, convert_params, tiny_examples, write_params_file
 from nava_instruct import layout
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file

@@ -20,36 +20,12 @@ cover nothing else, or an edit there would rerun the stage for nothing.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO
-
-PACKAGE = "nava_instruct"
-
-
-def module_file(src: Path, name: str) -> Path | None:
-    """The file of module ``name`` (``a.b`` is ``a/b.py`` or ``a/b/__init__.py``) under ``src``, if there is one."""
-    path = src.joinpath(*name.split("."))
-    return next((file for file in (path.with_suffix(".py"), path / "__init__.py") if file.is_file()), None)
-
-
-def with_parents(name: str) -> list[str]:
-    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module imports the packages above it."""
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-
-
-def import_nodes(node: ast.AST, inside_functions: bool) -> Iterator[ast.Import | ast.ImportFrom]:
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and not inside_functions:
-            continue
-        if isinstance(child, (ast.Import, ast.ImportFrom)):
-            yield child
-        yield from import_nodes(child, inside_functions)
+from helpers import PACKAGE, REPO, import_nodes, module_file, with_parents
 
 
 def imported_modules(src: Path, name: str, inside_functions: bool) -> set[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from helpers import REPO
 
 # An edited file -> the stages whose code it is. Code run by no stage reruns none.
 EDITS = {
@@ -26,6 +26,7 @@ EDITS = {
     "src/nava_instruct/release/verify.py": set(),
     "src/nava_instruct/release/audit.py": set(),
     "src/nava_instruct/stages/evaluate.py": {"evaluate"},
+    "src/nava_instruct/evaluation/plots.py": {"evaluate"},
     "src/nava_instruct/nava/scoring.py": {"evaluate"},
     "src/nava_instruct/lm/checked.py": {"evaluate"},
     # The control: the NAVA checker is run by every stage that writes or checks programs.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from helpers import REPO
 
 BIN = Path(sys.executable).parent
 SYSTEM = "x86_64-linux"

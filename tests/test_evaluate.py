@@ -6,21 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from conftest import stage_params
+from helpers import stage_params
 from nava_instruct.errors import InputError
+from nava_instruct.evaluation.metrics import wilson
 from nava_instruct.fileio import write_json
 from nava_instruct.layout import LIVE_SUMMARY
 from nava_instruct.nava import scoring
 from nava_instruct.stages import evaluate, generate, split
 
-PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1}
+PER_FAMILY = {"prompt_to_code": 4, "code_to_explanation": 2, "fix": 1, "edit": 1, "follow_up": 1}
+GENERATED = sum(PER_FAMILY.values())  # the generated prompts every full backend answers
 HELD_OUT = Path(__file__).resolve().parents[1] / "data" / "eval_requests"
 
 
 @pytest.fixture(scope="module")
 def eval_split(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval-split")
-    mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.2, "edit": 0.2}
+    mix = {"prompt_to_code": 0.4, "code_to_explanation": 0.2, "fix": 0.1, "edit": 0.1, "follow_up": 0.2}
     generate.run(stage_params(generate, size=300, mix=mix, output_dir=str(root / "generated")))
     names = {"generated_dir": "generated", "extra_dir": "none", "train_out": "train.jsonl", "eval_out": "eval.jsonl"}
     names |= {"meta_dir": "meta", "report": "report.json"}
@@ -86,6 +88,7 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
     f16 = metrics["backends"]["f16"]
     assert f16["code"]["n"] == 4 and f16["explanation"]["n"] == 2 and f16["fix"]["n"] == 1 and f16["edit"]["n"] == 1
     rates = {"parse_rate", "check_rate", "spec_match", "first_check_rate", "first_spec_match"}
+    rates |= {"checker_check_rate", "checker_spec_match"}
     assert set(f16["code"]) == {"n", "mean_attempts"} | rates | {f"{rate}_ci" for rate in rates}
     assert f16["code"]["first_check_rate"] <= f16["code"]["check_rate"]
     assert 1 <= f16["code"]["mean_attempts"] <= params.max_attempts
@@ -98,8 +101,9 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
 
     samples = [json.loads(line) for line in Path(params.samples_out).read_text().splitlines()]
     by_backend = {name: [s for s in samples if s["backend"] == name] for name in metrics["backends"]}
-    assert len(by_backend["base"]) == 3 and len(by_backend["merged-hf"]) == 2 and len(by_backend["f16"]) == 8 + 4
-    assert [s["set"] for s in by_backend["f16"][8:]] == ["handwritten"] * 2 + ["requests"] * 2
+    assert len(by_backend["base"]) == 3 and len(by_backend["merged-hf"]) == 2
+    assert len(by_backend["f16"]) == GENERATED + 4
+    assert [s["set"] for s in by_backend["f16"][GENERATED:]] == ["handwritten"] * 2 + ["requests"] * 2
     assert all(s["family"] != "code_to_explanation" for s in by_backend["Q4_K_M+grammar"])
     assert by_backend["base"][0]["prompt"].startswith("<|im_start|>")  # the base is asked in its own chat format
     assert by_backend["f16"][0]["prompt"].endswith("### Response:\n")
@@ -121,7 +125,9 @@ def test_every_backend_is_graded(eval_split, tiny_smol_stages, tmp_path):
             assert {t["how"] for t in sample["tries"][1:]} <= {"repair", "sample"}  # sample when nothing to repair
             assert sample["first_checked"] == (sample["tries"][0]["error"] is None)
             gave_up = sample["attempts"] == params.max_attempts
-            assert gave_up or sample["verdict"]["checked"] or sample["tries"][0]["error"] is None
+            accepted = sample["tries"][-1]["error"] is None and sample["tries"][-1]["contradiction"] is None
+            assert gave_up or accepted  # the loop stops at the first answer that checks and agrees
+            assert sample["checker_checked"] == (any(t["error"] is None for t in sample["tries"]))
     # HF and GGUF f16 of one merged model answer the same prompts (HF the first two) with the same greedy text
     hf = {s["id"]: s["answer"] for s in by_backend["merged-hf"]}
     assert {s["id"]: s.get("first_answer", s["answer"]) for s in by_backend["f16"][:2]} == hf
@@ -148,8 +154,8 @@ def test_missing_inputs_are_one_line_errors(eval_split, tiny_smol_stages, tmp_pa
 
 
 def test_wilson_intervals():
-    assert evaluate.wilson(0, 10) == [0.0, 0.2775] and evaluate.wilson(5, 10) == [0.2366, 0.7634]
-    assert evaluate.wilson(20, 20)[1] == 1.0 and evaluate.wilson(20, 20)[0] > 0.83
+    assert wilson(0, 10) == [0.0, 0.2775] and wilson(5, 10) == [0.2366, 0.7634]
+    assert wilson(20, 20)[1] == 1.0 and wilson(20, 20)[0] > 0.83
 
 
 def test_a_held_out_reference_with_errors_is_refused_by_file_line_and_field(tmp_path):

@@ -1,14 +1,25 @@
 """Stage generate: deterministic, covering, self-consistent NAVA-Instruct data and its card."""
 
+import itertools
 import json
 import math
+import random
 import re
 from collections import Counter
-from fractions import Fraction
 
 import pytest
+import yaml
 
-from conftest import section_text, stage_params, write_params_file
+from helpers import (
+    NUMBER,
+    REPO,
+    mentioned_numbers,
+    missing_numbers,
+    section_text,
+    spec_numbers,
+    stage_params,
+    write_params_file,
+)
 from nava_instruct import nava
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
@@ -16,9 +27,12 @@ from nava_instruct.nava import repair
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.nava.domain import MANIFOLD_NAMES
 from nava_instruct.params import load_section
-from nava_instruct.records import FAMILIES, LEVELS, example_id
+from nava_instruct.reading.quantities import NUMBER as PLAIN_NUMBER
+from nava_instruct.reading.quantities import find
+from nava_instruct.records import FAMILIES, HISTORY, LEVELS, example_id
 from nava_instruct.stages import generate as generate_stage
 from nava_instruct.stages.generate import Params, family_counts, run
+from nava_instruct.synth import angles, budget, problems
 from nava_instruct.synth.drills import KINDS
 
 OUTPUTS = ("examples.jsonl", "dataset_card.json", "dataset_card.png")
@@ -62,48 +76,9 @@ def dataset(tmp_path_factory):
 def explanations(tmp_path_factory):
     """At least 200 explanations per level."""
     tmp = tmp_path_factory.mktemp("explain")
-    mix = {"prompt_to_code": 0.0, "code_to_explanation": 1.0, "fix": 0.0, "edit": 0.0}
+    mix = {"prompt_to_code": 0.0, "code_to_explanation": 1.0, "fix": 0.0, "edit": 0.0, "follow_up": 0.0}
     _, _, rows = generate(tmp, size=1000, seed=11, mix=mix)
     return rows
-
-
-# -- reading numbers out of text --------------------------------------------------------------
-
-NUMBER = r"-?\d+(?:\.\d+)?"
-
-
-def mentioned_numbers(text: str) -> list[float]:
-    """Every number a reader could take from the text: plain, pi-forms, degrees, words."""
-    values = [float(m) for m in re.findall(NUMBER, text)]
-    for sign, k, d in re.findall(r"(-?)(\d*)(?:pi|π)(?:/(\d+))?", text):
-        values.append((-1 if sign else 1) * float(Fraction(int(k or 1), int(d or 1))) * math.pi)
-    for deg in re.findall(rf"({NUMBER})\s*(?:degrees|°)", text):
-        values.append(math.radians(float(deg)))
-    if "origin" in text:
-        values.append(0.0)
-    if re.search(r"unit (circle|sphere)", text):
-        values.append(1.0)
-    return values
-
-
-def spec_numbers(spec: dict) -> list[float]:
-    """The numbers an instruction or explanation must state (absent weights are 0 by omission)."""
-
-    def flat(value):
-        return [x for item in value for x in flat(item)] if isinstance(value, list) else [value]
-
-    numbers = [spec["manifold"]["radius"]] if "radius" in spec["manifold"] else []
-    numbers += flat(spec["start"]) + flat(spec["goal"])
-    for obstacle in spec["obstacles"]:
-        numbers += [x for key, value in obstacle.items() if key != "kind" for x in flat(value)]
-    cost = spec["cost"]
-    numbers += [value for key, value in cost.items() if key != "kind" and value]
-    return numbers
-
-
-def missing_numbers(text: str, spec: dict) -> list[float]:
-    found = mentioned_numbers(text)
-    return [x for x in spec_numbers(spec) if not any(abs(x - y) < 2e-3 for y in found)]
 
 
 def default_numbers(spec: dict) -> list[float]:
@@ -115,7 +90,7 @@ def default_numbers(spec: dict) -> list[float]:
 
 
 def test_number_reader_understands_the_forms_used():
-    text = "from the origin to (2, -1.5), heading -3pi/4, yaw 90 degrees, pitch 1.0472 rad, roll π/6, the unit circle"
+    text = "from the origin to (2, -1.5), heading -3pi/4, yaw 90 deg, pitch 1.0472 rad, roll π/6, the unit circle"
     spec = {
         "manifold": {"kind": "S1", "radius": 1.0},
         "start": [0.0, 0.0],
@@ -150,9 +125,11 @@ def test_records_have_the_schema_and_unique_content_ids(dataset):
     _, _, rows, _, _ = dataset
     for row in rows:
         drill = {"drill"} if row["family"] == "prompt_to_code" and "drill" in row else set()
-        assert set(row) == {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"} | drill
+        history = {HISTORY} if row["family"] == "follow_up" else set()
+        fields = {"id", "family", "manifold", "level", "spec", "instruction", "input", "output"}
+        assert set(row) == fields | drill | history
         assert row["family"] in FAMILIES and row["manifold"] in MANIFOLD_NAMES and row["level"] in LEVELS
-        assert row["id"] == example_id(row["instruction"], row["input"], row["output"])
+        assert row["id"] == example_id(row["instruction"], row["input"], row["output"], row.get(HISTORY))
         assert row["spec"]["manifold"]["kind"] == row["manifold"]
     assert len({row["id"] for row in rows}) == len(rows)
 
@@ -194,21 +171,29 @@ def test_mix_shares_are_respected(dataset, tmp_path):
     params, _, rows, _, _ = dataset
     assert Counter(r["family"] for r in rows) == family_counts(params.size, params.mix)
     assert family_counts(400, stage_params(generate_stage).mix) == {
-        "prompt_to_code": 280,
-        "code_to_explanation": 80,
+        "prompt_to_code": 228,
+        "code_to_explanation": 76,
         "fix": 20,
-        "edit": 20,
+        "edit": 40,
+        "follow_up": 36,
     }
-    mix = {"prompt_to_code": 0.1, "code_to_explanation": 0.2, "fix": 0.3, "edit": 0.4}
+    mix = {"prompt_to_code": 0.1, "code_to_explanation": 0.2, "fix": 0.2, "edit": 0.3, "follow_up": 0.2}
     _, _, other = generate(tmp_path, size=200, mix=mix)
     assert Counter(r["family"] for r in other) == {
         "prompt_to_code": 20,
         "code_to_explanation": 40,
-        "fix": 60,
-        "edit": 80,
+        "fix": 40,
+        "edit": 60,
+        "follow_up": 40,
     }
-    thirds = {"prompt_to_code": 1 / 3, "code_to_explanation": 1 / 3, "fix": 1 / 3, "edit": 0.0}
-    assert family_counts(7, thirds) == {"prompt_to_code": 3, "code_to_explanation": 2, "fix": 2, "edit": 0}
+    thirds = {"prompt_to_code": 1 / 3, "code_to_explanation": 1 / 3, "fix": 1 / 3, "edit": 0.0, "follow_up": 0.0}
+    assert family_counts(7, thirds) == {
+        "prompt_to_code": 3,
+        "code_to_explanation": 2,
+        "fix": 2,
+        "edit": 0,
+        "follow_up": 0,
+    }
 
 
 def test_manifolds_and_levels_are_not_lopsided(dataset):
@@ -281,7 +266,7 @@ ASK_OPENING = "\n" + repair.REPAIR_ASK.split("{")[0]
 @pytest.fixture(scope="module")
 def fix_rows(tmp_path_factory):
     """Fix examples only, hinted and repair alike."""
-    mix = {"prompt_to_code": 0.0, "code_to_explanation": 0.0, "fix": 1.0, "edit": 0.0}
+    mix = {"prompt_to_code": 0.0, "code_to_explanation": 0.0, "fix": 1.0, "edit": 0.0, "follow_up": 0.0}
     _, _, rows = generate(tmp_path_factory.mktemp("fix"), size=600, seed=5, mix=mix)
     return rows
 
@@ -337,8 +322,8 @@ def test_repair_examples_give_the_checker_errors_and_no_fix(fix_rows):
 
 
 def changed_numbers(before: dict, after: dict) -> list[float]:
-    """Numbers an edit instruction must state: new points, added obstacles, how removed ones are named,
-    new cost values."""
+    """Numbers an edit instruction must state: new points, added obstacles, how removed ones are named
+    (unless all of them go), new cost values."""
     numbers = [
         x
         for role in ("start", "goal")
@@ -349,7 +334,7 @@ def changed_numbers(before: dict, after: dict) -> list[float]:
         if obstacle not in before["obstacles"]:
             numbers += spec_numbers({"manifold": {}, "start": [], "goal": [], "obstacles": [obstacle], "cost": {}})
     for obstacle in before["obstacles"]:
-        if obstacle not in after["obstacles"]:
+        if after["obstacles"] and obstacle not in after["obstacles"]:
             key = "center" if "center" in obstacle else "min_corner" if "min_corner" in obstacle else "from"
             numbers += obstacle[key] if isinstance(obstacle[key], list) else [obstacle[key]]
     old, new = before["cost"], after["cost"]
@@ -357,17 +342,136 @@ def changed_numbers(before: dict, after: dict) -> list[float]:
     return numbers
 
 
-def test_edits_change_the_program_and_state_every_new_value(dataset):
-    _, _, rows, _, _ = dataset
-    edits = [r for r in rows if r["family"] == "edit"]
-    assert edits
-    for row in edits:
+@pytest.fixture(scope="module")
+def edit_rows(tmp_path_factory):
+    """Edit examples only: a few hundred instructions."""
+    mix = {"prompt_to_code": 0.0, "code_to_explanation": 0.0, "fix": 0.0, "edit": 1.0, "follow_up": 0.0}
+    _, _, rows = generate(tmp_path_factory.mktemp("edit"), size=400, seed=3, mix=mix)
+    return rows
+
+
+def test_edits_change_the_program_and_state_every_new_value(edit_rows):
+    removed_all = 0
+    for row in edit_rows:
         before = nava.extract_spec(row["input"])["problems"][0]
-        assert nava.spec_difference({"problems": [before]}, {"problems": [row["spec"]]}) is not None
+        assert nava.spec_difference({"problems": [before]}, {"problems": [row["spec"]]}) is not None, row["id"]
         found = mentioned_numbers(row["instruction"])
         assert all(any(abs(x - y) < 2e-3 for y in found) for x in changed_numbers(before, row["spec"])), row[
             "instruction"
         ]
+        removed_all += len(before["obstacles"]) > 1 and not row["spec"]["obstacles"]
+    assert removed_all >= 5
+
+
+DOUBLED_WORD = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+
+
+def test_edit_instructions_are_plain_varied_english(edit_rows):
+    instructions = [row["instruction"] for row in edit_rows]
+    for text in instructions:
+        assert not DOUBLED_WORD.search(text), text  # "also also", "the the"
+        assert not re.search(r"\b(can|could) you (don't|do not)\b", text, re.IGNORECASE), text
+        assert text[0].isupper() and text[-1] in ".?", text
+    masked = {re.sub(r"-?\d[\d.]*", "#", text) for text in instructions}
+    openings = Counter(" ".join(text.split()[:2]) for text in instructions)
+    assert len(masked) >= 0.8 * len(instructions) and len(openings) >= 25, openings.most_common(5)
+    text = "\n".join(instructions)
+    for phrase in ("Move the goal to", "Add a", "fastest path with top speed", "just compute"):
+        assert phrase in text, phrase
+    assert re.search(r"\b(remove|get rid of) (all )?the obstacles?\b", text, re.IGNORECASE)
+    assert any(word in text for word in ("pillar", "lake", "building", "boulder", "crate")), "no world objects"
+
+
+def test_the_doubled_word_check_catches_what_it_should():
+    assert DOUBLED_WORD.search("Move it; also also avoid a ball") and DOUBLED_WORD.search("remove the The disc")
+    assert not DOUBLED_WORD.search("a disc at (1, 1) of radius 1.5, and move the goal to (1,1)")
+
+
+# -- angles ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prompt_rows():
+    """A few hundred prompt_to_code records, templated and in users' words."""
+    rng, params = random.Random(21), stage_params(generate_stage)
+    return [generate_stage.prompt_to_code(rng, params) for _ in range(500)]
+
+
+def spec_angles(spec: dict) -> list[float]:
+    """Every angle of a spec: S^1 points, SE(2) headings, SE(3) roll, pitch and yaw, arc ends, cap angles."""
+    manifold = spec["manifold"]["kind"]
+    found = [spec["start"], spec["goal"]] if manifold == "S1" else []
+    if manifold in ("SE2", "SE3"):
+        found += [x for point in (spec["start"], spec["goal"]) for x in point[{"SE2": 2, "SE3": 3}[manifold] :]]
+    keys = ("from", "to", "angle")
+    return found + [obstacle[key] for obstacle in spec["obstacles"] for key in keys if key in obstacle]
+
+
+def outside_angle_phrases(text: str) -> str:
+    """``text`` without the angle phrases that ``find`` reads in it."""
+    for quantity in reversed(find(text)):
+        text = text[: quantity.start] + " " + text[quantity.end :]
+    return text
+
+
+def test_every_angle_of_a_program_is_written_in_its_request_or_read_there_by_the_reader(prompt_rows):
+    kinds = Counter()
+    for row in prompt_rows:
+        read = [quantity.radians for quantity in find(row["instruction"])]
+        written = [float(x) for x in PLAIN_NUMBER.findall(outside_angle_phrases(row["instruction"]))]
+        for value in spec_angles(row["spec"]):
+            kind = angles.kind_of(value)
+            stated = written if kind == "radians" else read + written * (value == 0)  # a 0 may be stated bare
+            assert any(abs(value - x) < 1e-6 for x in stated), (value, kind, row["instruction"])
+            kinds[kind] += 1
+    assert sum(kinds.values()) > 600 and min(kinds.values()) > 0.2 * sum(kinds.values()), kinds
+
+
+def test_the_reader_reads_every_angle_phrase_in_degrees_or_pi(prompt_rows):
+    left = re.compile(r"\d\s*(?:°|deg)|(?<![A-Za-z])(?:pi|π)(?![A-Za-z])")
+    for row in prompt_rows:
+        assert not left.search(outside_angle_phrases(row["instruction"])), row["instruction"]
+
+
+def test_angles_leave_the_pi_over_12_grid(prompt_rows):
+    values = [value for row in prompt_rows for value in spec_angles(row["spec"])]
+    denominators = Counter(angles.pi_fraction(value).denominator for value in values if angles.kind_of(value) == "pi")
+    assert set(denominators) == set(angles.DENOMINATORS), denominators
+    degrees = {angles.whole_degrees(value) for value in values if angles.kind_of(value) == "degrees"}
+    assert len(degrees) > 100 and not any(value % 15 == 0 for value in degrees)
+    decimals = [value for value in values if angles.kind_of(value) == "radians"]
+    assert {len(repr(abs(value))) for value in decimals} >= {3, 4}  # one decimal (0.3) and two (0.35)
+
+
+def test_angle_notes_repeat_the_requests_words(prompt_rows):
+    noted = 0
+    for row in prompt_rows:
+        for note in re.findall(r"^let .*  // (.*)$", row["output"], re.M):
+            for phrase in [q.phrase for q in find(note)] + re.findall(rf"{NUMBER} rad", note):
+                assert phrase in row["instruction"] or phrase.removesuffix(" rad") in row["instruction"], (note, row)
+                noted += 1
+    assert noted > 30
+
+
+@pytest.mark.parametrize("manifold", ["S1", "S2"])
+def test_arcs_and_caps_keep_clear_of_start_and_goal(manifold):
+    rng = random.Random(5)
+    for _ in range(300):
+        problem = problems.sample_problem(rng, manifold, rng.randint(1, 3), "geodesic")
+        for obstacle in problem.obstacles:
+            if manifold == "S2":
+                assert 0 < obstacle["angle"] < math.pi
+            for point in (problem.start, problem.goal):
+                assert problems.too_close(manifold, obstacle, point) is False
+                if manifold == "S1":  # the toolkit's test: (point - from) mod 2pi <= (to - from) mod 2pi
+                    span = (obstacle["to"] - obstacle["from"]) % math.tau
+                    assert (point - obstacle["from"]) % math.tau > span + problems.ARC_MARGIN
+                    assert (obstacle["from"] - point) % math.tau > problems.ARC_MARGIN
+        if manifold == "S1":
+            for first, second in itertools.combinations(problem.obstacles, 2):
+                gap = (second["from"] - first["to"]) % math.tau, (first["from"] - second["to"]) % math.tau
+                assert min(gap) > problems.ARC_GAP, problem.obstacles
+        assert problems.valid(problem)
 
 
 # -- instructions -----------------------------------------------------------------------------
@@ -381,7 +485,7 @@ def test_every_prompt_states_every_number_of_its_spec_but_defaults(dataset):
             missing = missing_numbers(row["instruction"], row["spec"])
             assert len(missing) <= len(default_numbers(row["spec"])) and set(missing) <= {1.0}, row["instruction"]
             left_to_defaults += bool(missing)
-    assert left_to_defaults >= 3  # few: a 1 often appears elsewhere in the request
+    assert left_to_defaults >= 1  # few (about 1% of requests): a 1 often appears elsewhere in the request
 
 
 COST_WORDS = {  # what names or describes each cost kind, in the templates' words or users'
@@ -435,10 +539,57 @@ def test_beginner_prompts_get_well_commented_code(dataset):
         assert asks == (comment_lines >= 4), (row["instruction"], row["output"])
         if asks:
             beginners.append(row)
-    drill = params.drill_share / len(KINDS)  # beginner drills, on top of the usual beginner share
-    expected = drill + (1 - drill) * params.beginner_share
+    drill = params.drill_share / len(KINDS)  # beginner drills; the other drills never ask for comments
+    expected = drill + (1 - params.drill_share) * params.beginner_share
     assert abs(len(beginners) / len(prompts) - expected) < 0.07
     assert Counter(r["level"] for r in beginners).most_common(1)[0][0] in ("gcse", "a_level")
+
+
+def asks_for_comments(row: dict) -> bool:
+    text = row["instruction"].lower()
+    return row["family"] == "prompt_to_code" and "comment" in text and "no comments" not in text
+
+
+def test_comment_requests_come_without_obstacles_at_least_as_often_as_others(dataset):
+    _, _, rows, _, _ = dataset
+    prompts = [row for row in rows if row["family"] == "prompt_to_code" and "drill" not in row]
+    commented = [row for row in prompts if asks_for_comments(row)]
+    share = {
+        name: sum(not row["spec"]["obstacles"] for row in group) / len(group)
+        for name, group in (("comments", commented), ("others", [row for row in prompts if row not in commented]))
+    }
+    # the token budget redraws the longest commented programs, those with most obstacles: more go without
+    assert len(commented) > 30 and 0.6 * share["others"] <= share["comments"] <= 2.5 * share["others"], share
+
+
+def test_beginner_comments_are_one_short_line_per_step_and_name_no_obstacle_that_is_not_there(dataset):
+    _, _, rows, _, _ = dataset
+    commented = [row for row in rows if asks_for_comments(row)]
+    for row in commented:
+        comments = [line.strip() for line in row["output"].splitlines() if line.lstrip().startswith("//")]
+        assert len(comments) <= 8 and all(len(line) <= 45 for line in comments), comments
+        if not row["spec"]["obstacles"]:
+            mentions = [line for line in comments if re.search(r"obstacle|avoid|go around", line, re.I)]
+            assert all(line.lower().startswith("// no obstacles") for line in mentions), mentions
+
+
+def test_every_output_fits_the_token_budget(dataset, explanations, edit_rows):
+    rows = dataset[2] + explanations + edit_rows
+    over = [row["id"] for row in rows if budget.token_estimate(row["output"]) > budget.OUTPUT_TOKEN_BUDGET]
+    assert not over, over[:5]
+    assert budget.MAX_NEW_TOKENS == yaml.safe_load((REPO / "params.yaml").read_text())["evaluate"]["max_new_tokens"]
+
+
+def test_the_token_estimate_bounds_smollm2s_count(dataset, explanations, tiny_smol_model):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_smol_model)
+    ratios = [
+        len(tokenizer(row["output"], add_special_tokens=False)["input_ids"]) / budget.token_estimate(row["output"])
+        for row in dataset[2] + explanations
+    ]
+    assert 0.8 < min(ratios) and max(ratios) <= 1.03, (min(ratios), max(ratios))
+    assert budget.OUTPUT_TOKEN_BUDGET * max(ratios) < budget.MAX_NEW_TOKENS - 10  # with room for the end token
 
 
 # -- explanations -----------------------------------------------------------------------------
@@ -538,11 +689,13 @@ def test_card_counts_and_lengths_match_the_data(dataset):
             ":2: generate.mix: Value error, keys must be exactly",
         ),
         (
-            "  mix:\n    prompt_to_code: 0.5\n    code_to_explanation: 0.5\n    fix: 0.5\n    edit: 0.0\n",
+            "  mix:\n    prompt_to_code: 0.5\n    code_to_explanation: 0.5\n    fix: 0.5\n"
+            "    edit: 0.0\n    follow_up: 0.0\n",
             "shares must sum to 1",
         ),
         (
-            "  mix:\n    prompt_to_code: 1.5\n    code_to_explanation: -0.5\n    fix: 0.0\n    edit: 0.0\n",
+            "  mix:\n    prompt_to_code: 1.5\n    code_to_explanation: -0.5\n    fix: 0.0\n"
+            "    edit: 0.0\n    follow_up: 0.0\n",
             "shares must be >= 0",
         ),
         ("  beginner_share: 1.5\n", ":2: generate.beginner_share"),
@@ -563,3 +716,19 @@ def test_cli_runs_the_stage(tmp_path, monkeypatch):
     path = write_params_file(tmp_path / "params.yaml", generate={"size": 40, "output_dir": str(tmp_path / "cli")})
     assert main(["generate", "--params", str(path)]) == 0
     assert len((tmp_path / "cli" / "examples.jsonl").read_text().splitlines()) == 40
+
+
+def test_a_follow_up_changes_the_program_of_the_answer_before_it(dataset):
+    _, _, rows, _, _ = dataset
+    follow_ups = [row for row in rows if row["family"] == "follow_up"]
+    assert len(follow_ups) >= 20
+    for row in follow_ups:
+        asked, answered = row["history"]
+        assert (asked["role"], answered["role"]) == ("user", "assistant") and row["input"] == ""
+        before = nava.extract_spec(answered["content"])["problems"][0]
+        assert nava.spec_difference(before, row["spec"]) is not None, row["instruction"]
+        assert before["visualized"] and before["computed"]  # the first answer is a prompt→code answer
+        assert "program" not in row["instruction"].lower(), row["instruction"]  # the chat's next message
+    assert {row["id"] for row in follow_ups}.isdisjoint(
+        example_id(row["instruction"], row["input"], row["output"]) for row in follow_ups
+    )  # the conversation is part of the id

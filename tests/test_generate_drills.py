@@ -1,20 +1,13 @@
-"""Drills in stage generate: the share, the four kinds, and every multiple of pi/12 in both wordings."""
+"""Drills in stage generate: the share and the three kinds."""
 
 import json
-import re
 from collections import Counter
 
 import pytest
 
-from conftest import stage_params
+from helpers import missing_numbers, stage_params
 from nava_instruct.stages import generate as generate_stage
 from nava_instruct.synth import drills, prompts
-from nava_instruct.synth.problems import twelfths
-from test_generate import missing_numbers
-
-DEGREES = re.compile(r"(-?\d+)\s*(?:degrees|°)")
-PI = re.compile(r"(?<![A-Za-z])(-?)(\d*)(?:pi|π)(?:/(\d+))?(?![A-Za-z])")
-RADIANS = re.compile(r"\d\s*(?:rad|radians)\b")
 
 
 def run(tmp_path, **overrides) -> tuple:
@@ -44,57 +37,11 @@ def test_drills_are_the_drill_share_of_prompt_to_code_in_round_robin(default_row
 
 
 def test_no_drills_at_share_zero_and_all_at_one(tmp_path):
-    mix = {"prompt_to_code": 1.0, "code_to_explanation": 0.0, "fix": 0.0, "edit": 0.0}
-    _, none = run(tmp_path / "none", size=40, drill_share=0.0, mix=mix)
-    _, every = run(tmp_path / "all", size=40, drill_share=1.0, mix=mix)
+    mix = {"prompt_to_code": 1.0, "code_to_explanation": 0.0, "fix": 0.0, "edit": 0.0, "follow_up": 0.0}
+    _, none = run(tmp_path / "none", size=42, drill_share=0.0, mix=mix)
+    _, every = run(tmp_path / "all", size=42, drill_share=1.0, mix=mix)
     assert not any("drill" in row for row in none)
-    assert Counter(row.get("drill") for row in every) == {kind: 10 for kind in drills.KINDS}
-
-
-def angle_wording(text: str) -> str:
-    """``degrees`` or ``pi``: a drill states all its angles one way (a zero alone reads ``0`` as a pi-fraction)."""
-    assert not RADIANS.search(text), text
-    wordings = {"degrees"} if DEGREES.search(text) else set()
-    wordings |= {"pi"} if PI.search(text) else set()
-    assert len(wordings) <= 1, text
-    return wordings.pop() if wordings else "pi"
-
-
-def pi_twelfths(sign: str, numerator: str, denominator: str) -> int:
-    return (-1 if sign else 1) * int(numerator or 1) * 12 // int(denominator or 1)
-
-
-def spec_angles(spec: dict) -> list[float]:
-    manifold = spec["manifold"]["kind"]
-    if manifold == "S1":
-        return [spec["start"], spec["goal"]] + [o[key] for o in spec["obstacles"] for key in ("from", "to")]
-    first = 2 if manifold == "SE2" else 3
-    return spec["start"][first:] + spec["goal"][first:]
-
-
-def test_angle_drills_state_every_multiple_of_pi_over_12_in_degrees_and_in_pi_fractions(default_rows):
-    _, rows = default_rows
-    covered = {"degrees": set(), "pi": set()}
-    for row in of_kind(rows, "angles"):
-        text, wording = row["instruction"], angle_wording(row["instruction"])
-        assert row["manifold"] in ("S1", "SE2", "SE3")
-        assert missing_numbers(text, row["spec"]) in ([], [1.0]), text  # a unit radius may go unsaid
-        if wording == "degrees":
-            covered["degrees"] |= {int(value) // 15 % 24 for value in DEGREES.findall(text)}
-        else:
-            covered["pi"] |= {pi_twelfths(*match) % 24 for match in PI.findall(text)}
-            if any(twelfths(value) == 0 for value in spec_angles(row["spec"])):  # stated as a bare 0
-                covered["pi"].add(0)
-    assert covered == {"degrees": set(range(24)), "pi": set(range(24))}
-
-
-def test_angle_wording_is_fixed_and_otherwise_free():
-    assert drills.angle_styles(None) is None
-    assert drills.angle_styles(drills.Drill("poses", 0)) is None
-    assert drills.angle_styles(drills.Drill("angles", 23)) == ("degrees", "deg")
-    assert drills.angle_styles(drills.Drill("angles", 24)) == ("pi", "π")
-    assert [drills.signed(step, "SE2") for step in (0, 12, 13, 23)] == [0, 12, -11, -1]
-    assert drills.signed(23, "S1") == 23
+    assert Counter(row.get("drill") for row in every) == {kind: 14 for kind in drills.KINDS}
 
 
 def test_three_obstacle_drills_have_three_obstacles_all_stated(default_rows):

@@ -7,16 +7,10 @@ import itertools
 import llama_cpp
 import pytest
 
+from helpers import PROMPTS, nava_prefix
 from nava_instruct.lm import llamacpp
+from nava_instruct.lm.grammar import nava_grammar
 from nava_instruct.lm.grammar_sampling import ChosenTokenGrammarSampler, GrammarFirstCheckLlama
-from nava_instruct.nava import gbnf_grammar
-from test_serve import nava_prefix
-
-PROMPTS = (
-    "### Instruction:\nWrite NAVA code from (0,0) to (3,4) on the plane.\n\n### Response:\n",
-    "### Instruction:\nPlan a path on the sphere avoiding a disc.\n\n### Response:\n",
-    "let M = euclidean_plane()\n",
-)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +21,7 @@ def llamas(tiny_smol_stages):
 
 @pytest.fixture(scope="module")
 def grammar():
-    return llama_cpp.LlamaGrammar.from_string(gbnf_grammar(), verbose=False)
+    return nava_grammar()
 
 
 def greedy_tokens(llm: llama_cpp.Llama, prompt: str, count: int, grammar=None) -> list[int]:

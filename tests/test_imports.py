@@ -12,8 +12,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from conftest import REPO
-from test_dvc_deps import PACKAGE, import_nodes, module_file, with_parents
+from helpers import PACKAGE, REPO, import_nodes, module_file, with_parents
 
 
 def package_modules(src: Path, package: str) -> list[str]:

@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from conftest import REPO, stage_params
+from helpers import REPO, stage_params
 from nava_instruct import layout, numerics
 from nava_instruct.cli import STAGES
 from nava_instruct.stages import evaluate

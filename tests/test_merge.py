@@ -8,7 +8,7 @@ import yaml
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from conftest import random_adapter, stage_params, tiny_examples
+from helpers import random_adapter, stage_params, tiny_examples
 from nava_instruct.cli import main
 from nava_instruct.fileio import sha256_file
 from nava_instruct.lm.prompting import prompt_ids, render

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from nava_corpus import DAAT, EVAL, PROGRAM_FIELD, TRAIN, program, records
+from helpers import DAAT, EVAL, PROGRAM_FIELD, TRAIN, program, records
 from nava_instruct.nava import NavaError, check, extract_spec, format_source
 
 R2, R3, SE2, S2 = {"kind": "R2"}, {"kind": "R3"}, {"kind": "SE2"}, {"kind": "S2", "radius": 1.0}

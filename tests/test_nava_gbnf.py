@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nava_corpus import corpus_programs
+from helpers import corpus_programs
 from nava_instruct.nava import NavaError, gbnf_grammar
 from nava_instruct.nava.syntax import parse
 from nava_strategies import programs

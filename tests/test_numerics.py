@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_train_params
+from helpers import write_train_params
 from nava_instruct import numerics
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import llama_cpp
 import pytest
 
+from helpers import PROMPTS, nava_prefix
 from nava_instruct.lm import llamacpp
+from nava_instruct.lm.grammar import nava_grammar
 from nava_instruct.lm.parallel import Generated, ParallelDecoder, Sampling
-from nava_instruct.nava import gbnf_grammar
-from test_grammar_sampling import PROMPTS
-from test_serve import nava_prefix
 
 LONG = "### Instruction:\n" + "Plan a path around the disc and the square. " * 12 + "\n\n### Response:\n"
 
@@ -63,9 +61,11 @@ def test_a_seed_fixes_a_sampled_answer(llama, decoder):
 
 
 def test_a_grammar_constrains_one_sequence_only(llama, decoder):
-    grammar = llama_cpp.LlamaGrammar.from_string(gbnf_grammar(), verbose=False)
     ids = llamacpp.prompt_tokens(llama, PROMPTS[0])
-    jobs = [decoder.submit(ids, Sampling(max_tokens=24, grammar=grammar)), decoder.submit(ids, Sampling(max_tokens=24))]
+    jobs = [
+        decoder.submit(ids, Sampling(max_tokens=24, grammar=nava_grammar())),
+        decoder.submit(ids, Sampling(max_tokens=24)),
+    ]
     constrained, free = (job.wait().text for job in jobs)
     assert nava_prefix(constrained) and free == alone(llama, PROMPTS[0], 24) and not nava_prefix(free)
 

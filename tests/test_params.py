@@ -3,7 +3,7 @@
 import pytest
 from pydantic import Field
 
-from conftest import section_text
+from helpers import section_text
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.params import StageParams, load_section

@@ -5,7 +5,7 @@ import json
 import pytest
 from transformers import AutoTokenizer
 
-from conftest import stage_params, tiny_examples
+from helpers import stage_params, tiny_examples
 from nava_instruct.errors import RunError
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.lm import llamacpp

@@ -1,16 +1,20 @@
-"""Requests in users' words (synth.user_requests): world objects, costs in words, defaults, angles."""
+"""Requests in users' words (synth.user_requests): world objects, costs in words, defaults, angles;
+the angles the generator draws (synth.angles) and the exact words for them (synth.phrasing)."""
 
 import math
 import random
 import re
 from collections import Counter
+from fractions import Fraction
 
 import pytest
 
-from conftest import stage_params
+from helpers import stage_params
 from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES
+from nava_instruct.reading.quantities import find
 from nava_instruct.stages import generate as generate_stage
-from nava_instruct.synth import prompts, user_banks
+from nava_instruct.synth import angles, prompts, user_banks
+from nava_instruct.synth.phrasing import Phraser, exact_styles, exact_words, pi_form
 
 NUMBER = r"-?\d+(?:\.\d+)?"
 
@@ -83,22 +87,79 @@ def test_costs_in_words_give_their_kind_and_values(rows):
     assert min(kinds[kind] for kind in ("time_optimal", "energy_default", "geodesic", "weighted")) >= 5, kinds
 
 
-def test_angles_in_degrees_and_pi_fractions_become_seven_decimal_radians(rows):
+def test_angles_in_degrees_and_pi_fractions_become_seven_decimal_radians_and_radians_are_copied(rows):
     forms = Counter()
     for row in rows:
         numbers = code_numbers(row["output"])
-        for degrees in re.findall(rf"({NUMBER})(?: degrees|°)", row["instruction"]):
-            radians = round(math.radians(float(degrees)), 7)
-            assert any(abs(x - radians) < 1e-9 for x in numbers), (degrees, row["output"])
-            forms["degrees"] += 1
-        for sign, k, d in re.findall(r"(?<![\w/])(-?)(\d*)(?:pi|π)(?![a-z])(?:/(\d+))?", row["instruction"]):
-            radians = round((-1 if sign else 1) * int(k or 1) * math.pi / int(d or 1), 7)
-            assert any(abs(x - radians) < 1e-9 for x in numbers), (sign, k, d, row["output"])
-            forms["pi"] += 1
+        for quantity in find(row["instruction"]):
+            radians = round(quantity.radians, 7)
+            assert any(abs(x - radians) < 1e-9 for x in numbers), (quantity.phrase, row["output"])
+            forms["pi" if re.search("pi|π", quantity.phrase) else "degrees"] += 1
         for value in re.findall(rf"({NUMBER}) rad", row["instruction"]):
-            assert any(abs(x - float(value)) < 1e-4 for x in numbers), (value, row["output"])
+            assert float(value) in numbers, (value, row["output"])  # at the precision written
             forms["radians"] += 1
     assert min(forms.values()) >= 10 and len(forms) == 3, forms
+
+
+@pytest.mark.parametrize(
+    ("value", "words", "pi_words"),
+    [
+        (angles.of_degrees(37), "37 degrees", None),
+        (angles.of_degrees(-120), "-2pi/3", "-2π/3"),
+        (angles.of_pi_fraction(Fraction(3, 5)), "3pi/5", "3π/5"),
+        (angles.of_pi_fraction(Fraction(2, 9)), "2pi/9", "2π/9"),
+        (angles.of_pi_fraction(Fraction(-3, 8)), "-3pi/8", "-3π/8"),
+        (angles.of_pi_fraction(Fraction(1)), "pi", "π"),
+        (0.0, "0", "0"),
+        (0.35, "0.35 rad", None),
+        (-2.05, "-2.05 rad", None),
+    ],
+)
+def test_exact_words_for_each_kind(value, words, pi_words):
+    assert exact_words(value) == words
+    if pi_words:
+        assert pi_form(value, "π") == pi_words
+    else:
+        with pytest.raises(ValueError):
+            pi_form(value)
+
+
+def test_an_angle_is_only_stated_in_the_forms_that_give_it_exactly():
+    assert exact_styles(angles.of_degrees(37)) == ("degrees", "deg")
+    assert exact_styles(angles.of_pi_fraction(Fraction(3, 8))) == ("pi", "π")  # 67.5 degrees
+    assert exact_styles(angles.of_degrees(36)) == ("pi", "π", "degrees", "deg")  # pi/5
+    assert exact_styles(1.2) == ("rad",)
+    with pytest.raises(ValueError):
+        exact_styles(1.0471976 + 1e-4)  # a rounded decimal of pi/3 is no angle the generator draws
+
+
+def test_no_decimal_in_radians_is_also_a_degree_or_pi_angle():
+    assert all(angles.kind_of(hundredths / 100) == "radians" for hundredths in range(-700, 701) if hundredths)
+    assert all(angles.kind_of(angles.of_degrees(degrees)) != "radians" for degrees in range(-360, 361))
+
+
+@pytest.mark.parametrize("kind", angles.KINDS)
+def test_angles_of_each_kind_are_drawn_in_range(kind):
+    rng = random.Random(4)
+    for low, high in ((-165, 180), (10, 60), (67.3, 127.3)):
+        for _ in range(300):
+            value = angles.draw(rng, low, high, kind)
+            assert math.radians(low) - 1e-7 <= value <= math.radians(high) + 1e-7
+            if kind == "degrees":
+                assert angles.whole_degrees(value) is not None
+            elif kind == "pi":
+                assert angles.pi_fraction(value).denominator in angles.DENOMINATORS
+            else:
+                assert round(value, 2) == value and (value == 0 or angles.kind_of(value) == "radians")
+
+
+def test_a_phraser_says_an_angle_the_same_way_each_time_and_may_drop_the_unit_of_radians():
+    phraser = Phraser(random.Random(1))
+    first = phraser.angle(angles.of_degrees(37))
+    assert all(phraser.angle(angles.of_degrees(37)) == first for _ in range(20))
+    assert first in ("37 degrees", "37°", "37 deg") and phraser.angle_words == {angles.of_degrees(37): first}
+    said = {phraser.angle(0.35, unit_optional=True) for _ in range(40)}
+    assert said == {"0.35", phraser.angle_words[0.35]} and phraser.angle_words[0.35] in ("0.35 rad", "0.35 radians")
 
 
 def test_a_circle_or_sphere_without_a_radius_has_radius_one(rows):

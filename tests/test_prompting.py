@@ -3,7 +3,7 @@
 import pytest
 from transformers import AutoTokenizer
 
-from conftest import tiny_examples
+from helpers import tiny_examples
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.lm.batching import (
@@ -21,6 +21,7 @@ from nava_instruct.lm.prompting import (
     encode,
     prompt_ids,
     render,
+    user_turns,
 )
 
 WITH_INPUT = {"instruction": "Explain this.", "input": "let M = circle()", "output": "A circle."}
@@ -165,3 +166,34 @@ def test_eval_batches_cover_the_set_once(tokenizer):
     assert len(shares[0]) == len(shares[1]) == 2
     counted = [i for share in shares for batch, counts in share if counts for i in batch]
     assert sorted(counted) == list(range(11))
+
+
+def test_prompts_and_chat_turns_are_annotated_alike(tokenizer):
+    example = {"instruction": "SE(2) from (0, 0) facing 90° to (3, 1)", "input": "", "output": ""}
+    prompt, _ = render(example, tokenizer)
+    assert "90° (= 1.5707963 rad)" in prompt
+    turns = user_turns([{"role": "user", "content": example["instruction"]}, {"role": "assistant", "content": "90°"}])
+    assert turns[0]["content"] in prompt
+    assert turns[1]["content"] == "90°"
+
+
+def test_a_follow_up_renders_as_the_chat_template_renders_the_conversation(tokenizer):
+    first = "On the plane from (0, 0) to (3, 4), facing 90°."
+    program = "let M = euclidean_plane()\n"
+    example = {
+        "history": [{"role": "user", "content": first}, {"role": "assistant", "content": program}],
+        "instruction": "Now add a disc at (2, 2) of radius 0.5.",
+        "input": "",
+        "output": "let M = euclidean_plane()\nlet d = disc(center: [2.0, 2.0], radius: 0.5)\n",
+    }
+    prompt, response = render(example, tokenizer)
+    chat = tokenizer.apply_chat_template(
+        user_turns(example["history"] + [{"role": "user", "content": example["instruction"]}]),
+        chat_template=chat_template(tokenizer),
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+    assert prompt == chat and response == example["output"]
+    assert f"{program}{tokenizer.eos_token}### Instruction:\nNow add" in prompt
+    assert "facing 90° (= 1.5707963 rad)." in prompt
+    assert encode(example, tokenizer, 512).labels.count(-100) == len(prompt_ids(tokenizer, prompt))

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from conftest import write_params_file
+from helpers import write_params_file
 from nava_instruct.cli import main
 from nava_instruct.fileio import write_jsonl
 from nava_instruct.release import provenance

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import stage_params
+from helpers import stage_params
 from nava_instruct.errors import InputError
 from nava_instruct.stages import release
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from configobj import ConfigObj
 
-from conftest import REPO
+from helpers import REPO
 
 BIN = Path(sys.executable).parent
 MODEL = Path("models") / "tiny" / "model.bin"

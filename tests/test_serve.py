@@ -2,62 +2,19 @@
 
 import json
 import threading
-import urllib.error
 import urllib.request
 
 import pytest
 import torch
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from conftest import CONVERTER, tiny_examples
+from helpers import CONVERTER, PROMPT, call, nava_prefix, stream, tiny_examples
 from nava_instruct.cli import main
 from nava_instruct.lm.prompting import prompt_ids, render
-from nava_instruct.nava.syntax import _SyntaxProblem, lark_parser
 from nava_instruct.serving import API_KEY_ENV
 from nava_instruct.serving.serve import MAX_BODY_BYTES
 from nava_instruct.serving.testing import running
 from nava_instruct.stages import convert
-
-PROMPT = "### Instruction:\nWrite NAVA code from (0,0) to (3,4) on the plane.\n\n### Response:\n"
-
-
-def nava_prefix(text: str) -> bool:
-    """Whether ``text`` can be continued into a NAVA program: the parser takes each of its tokens,
-    except that the last line may end inside a token (a string, a number) or inside brackets."""
-    try:
-        for _ in lark_parser().parse_interactive(text).iter_parse():
-            pass
-    except UnexpectedToken:
-        return False
-    except UnexpectedCharacters as error:
-        return "\n" not in text[error.pos_in_stream :]
-    except _SyntaxProblem as error:
-        return "is never closed" in error.message
-    return True
-
-
-def call(url: str, body: bytes | dict | None = None, key: str | None = None) -> tuple[int, dict]:
-    """One HTTP request: GET without a body, else POST; returns the status and the JSON answer."""
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def stream(url: str, body: dict) -> list[dict]:
-    """A streamed answer's chunks, after checking the server-sent events' framing and the final ``[DONE]``."""
-    request = urllib.request.Request(
-        url, json.dumps(body | {"stream": True}).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
-        events = response.read().decode().split("\n\n")
-    assert events[-2:] == ["data: [DONE]", ""] and all(event.startswith("data: {") for event in events[:-2]), events
-    return [json.loads(event.removeprefix("data: ")) for event in events[:-2]]
 
 
 @pytest.fixture(scope="module")

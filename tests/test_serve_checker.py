@@ -11,11 +11,10 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
+from helpers import BAD, GOOD, PROMPT, call, stream
 from nava_instruct.lm import parallel
 from nava_instruct.serving import serve
 from nava_instruct.serving.testing import running
-from test_checked import BAD, GOOD
-from test_serve import PROMPT, call, stream
 
 CODE = {"prompt": PROMPT, "max_tokens": 8, "grammar": "nava"}
 CHAT = {"messages": [{"role": "user", "content": "Write NAVA code from (0,0) to (3,4) on the plane."}]} | {
@@ -37,7 +36,8 @@ def test_the_loop_is_on_by_default_and_an_answer_that_is_not_code_passes_through
         "attempts": 1,
         "checked": None,
         "first_checked": None,
-        "tries": [{"how": "greedy", "error": None}],
+        "agrees": None,
+        "tries": [{"how": "greedy", "error": None, "contradiction": None}],
     }
 
 
@@ -114,9 +114,43 @@ def test_a_repair_prompt_with_no_room_left_is_a_failed_attempt(tiny_smol_stages,
     scripted = scripted_decoder(long_broken, GOOD)
     monkeypatch.setattr(parallel, "ParallelDecoder", scripted)
     body = {"prompt": PROMPT, "max_tokens": 4, "nava_check": {"mode": "repair", "max_attempts": 3}}
-    with TestClient(serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", n_ctx=128)) as client:
+    with TestClient(
+        serve.create_app(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", serve.ServeOptions(n_ctx=128))
+    ) as client:
         response = client.post("/v1/completions", json=body)
     record = response.json()["nava_check"]
     assert response.status_code == 200 and record["checked"] is False and record["attempts"] == 3
     assert len(scripted.prompts) == 1  # the repairs never reached the model
     assert response.json()["choices"][0]["text"] == long_broken
+
+
+WRONG_GOAL = GOOD.replace("[3.0, 4.0]", "[3.0, 9.0]")
+WITH_DISC = GOOD.replace("obstacles: []", "obstacles: [disc(center: [1.0, 1.0], radius: 0.5)]")
+
+
+def chat(model, monkeypatch, messages: list[dict], *answers: str) -> tuple[dict, list[str]]:
+    scripted = scripted_decoder(*answers)
+    monkeypatch.setattr(parallel, "ParallelDecoder", scripted)
+    with TestClient(serve.create_app(model)) as client:
+        answer = client.post("/v1/chat/completions", json={"messages": messages, "max_tokens": 4}).json()
+    return answer, scripted.prompts
+
+
+def test_a_chat_answer_that_contradicts_the_request_is_resampled(tiny_smol_stages, monkeypatch):
+    messages = [{"role": "user", "content": "On the plane from (0, 0) to (3, 4), facing 90°."}]
+    answer, prompts = chat(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", monkeypatch, messages, WRONG_GOAL, GOOD)
+    record = answer["nava_check"]
+    assert answer["choices"][0]["message"]["content"] == GOOD and record["agrees"] is True
+    assert [attempt["how"] for attempt in record["tries"]] == ["greedy", "sample"]
+    assert "9.0" in record["tries"][0]["contradiction"]
+    assert "facing 90° (= 1.5707963 rad)." in prompts[0]  # the user's words, annotated as in training
+
+
+def test_a_follow_up_may_use_the_numbers_of_the_earlier_turns(tiny_smol_stages, monkeypatch):
+    messages = [
+        {"role": "user", "content": "On the plane from (0, 0) to (3, 4)."},
+        {"role": "assistant", "content": GOOD},
+        {"role": "user", "content": "Now add a disc at (1, 1) of radius 0.5."},
+    ]
+    answer, prompts = chat(tiny_smol_stages / "gguf" / "model-Q4_K_M.gguf", monkeypatch, messages, WITH_DISC)
+    assert answer["nava_check"]["attempts"] == 1 and answer["nava_check"]["agrees"] is True

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import section_text, stage_params
+from helpers import section_text, stage_params
 from nava_instruct import nava
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import write_jsonl

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO, stage_params, write_train_params
+from helpers import REPO, stage_params, write_train_params
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import RunError
@@ -301,7 +301,7 @@ CPU_ALLOCATION_FAILED = (
     ],
 )
 def test_out_of_memory_is_a_run_error_saying_what_ran_out_when_and_what_to_lower(
-    patched, error, overrides, expected, tmp_path, tiny_base, tiny_data, monkeypatch, clean_state
+    patched, error, overrides, expected, tmp_path, tiny_base, tiny_data, monkeypatch, clean_state, profile
 ):
     def exhausted(*args):
         raise error
@@ -309,7 +309,7 @@ def test_out_of_memory_is_a_run_error_saying_what_ran_out_when_and_what_to_lower
     monkeypatch.setattr(train, patched, exhausted)
     params = load_section(train.Params, "train", write_train_params(tmp_path, tiny_base, tiny_data, **overrides))
     with pytest.raises(RunError) as raised:
-        train.run(params)
+        train.run(params, profile)
     assert str(raised.value) == expected
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from helpers import REPO
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.release import verify

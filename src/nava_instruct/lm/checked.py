@@ -10,27 +10,42 @@ made, by the policy's mode:
 - ``both``: repair and sample in turn, a repair first;
 - ``off``: no loop.
 
-It stops at the first answer that checks, after ``max_attempts``, or when ``seconds`` have
-passed (checked before each attempt, so a call ends within ``seconds`` plus one generation). If
-no answer checks, the first is kept and ``checked`` is false. An answer that is not code (an
-explanation) is returned untouched after one attempt, unless the caller says code was asked for.
+With ``meaning`` on (and the request given), an answer that checks is also held against the request
+(``judge_for``: the meaning checks of ``reading.claims``); one that checks but contradicts it (a
+number it does not state, an obstacle where it says none, no comments where it asks for them,
+another manifold than the one it names) is tried again too, by sampling, since the repair prompt
+speaks of checker errors only.
 
-The module knows nothing of HTTP or of a model: the caller passes ``generate(prompt, temperature,
-seed) -> text`` and, for repairs, ``repair_prompt(instruction, program) -> prompt`` in its own
-prompt type (token ids, chat messages, a text).
+It stops at the first answer accepted (it checks, and the judge finds no contradiction), after
+``max_attempts``, or when ``seconds`` have passed (checked before each attempt, so a call ends within
+``seconds`` plus one generation). If none is accepted, the first answer that checks is kept, else
+the first answer, and ``checked`` says whether the kept one checks. The attempts before the first
+answer that checks are those a loop without a judge makes, so one run gives the greedy answer, the
+checker loop's (``checker_kept``) and the meaning-checked loop's (``kept``). An answer that is not code
+(an explanation) is returned untouched after one attempt, unless the caller says code was asked for.
+
+``answer`` knows nothing of HTTP or of a model: the caller passes ``generate(prompt, temperature,
+seed) -> text`` and, for repairs, ``repair_prompt(example) -> prompt``, which renders the repair
+(``repair_example``, an example of the fix family) in the caller's own prompt type (token ids, a
+text) as it renders any other request. ``decode`` runs the loop on ``lm.parallel``'s decoder: the
+one way the server and stage ``evaluate`` answer code.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal, TypeVar, get_args
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 from nava_instruct import nava
 from nava_instruct.nava import repair
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.nava.scoring import CODE_LINE, extract_code, parses
+from nava_instruct.reading import claims
+
+if TYPE_CHECKING:
+    from nava_instruct.lm import parallel
 
 Mode = Literal["off", "sample", "repair", "both"]
 How = Literal["greedy", "sample", "repair"]
@@ -39,15 +54,19 @@ MODES: tuple[str, ...] = get_args(Mode)
 NOT_CODE = "the answer is not a NAVA program"
 
 Prompt = TypeVar("Prompt")
+Judge = Callable[[str], list[str]]  # an answer that checks -> its contradictions of the request
 
 
 @dataclass(frozen=True)
 class Policy:
-    mode: Mode = "sample"
+    """How the loop tries again; the defaults are the server's (``nava-instruct serve --check-*``)."""
+
+    mode: Mode = "repair"
     max_attempts: int = 4
-    seconds: float | None = None  # None: no deadline
+    seconds: float | None = 30.0  # no new attempt after this; None: no deadline
     temperature: float = 0.7  # of sampled attempts
     seed: int = 0  # attempt k (the greedy one is 1) uses seed + k - 1
+    meaning: bool = True  # also try again while an answer contradicts the request (reading.claims)
 
 
 @dataclass(frozen=True)
@@ -56,9 +75,18 @@ class Attempt:
     answer: str
     errors: list[str]  # the checker's error lines; empty when the answer checks
     code: bool = True  # a sampled or repaired attempt may come back as prose
+    contradictions: list[str] = field(default_factory=list)  # the judge's, of an answer that checks
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors and not self.contradictions
 
     def record(self) -> dict:
-        return {"how": self.how, "error": self.errors[0] if self.errors else None}
+        return {
+            "how": self.how,
+            "error": self.errors[0] if self.errors else None,
+            "contradiction": self.contradictions[0] if self.contradictions else None,
+        }
 
 
 @dataclass
@@ -74,6 +102,16 @@ class Checked:
         return self.attempts[self.kept].answer
 
     @property
+    def checker_kept(self) -> int:
+        """The attempt a loop without a judge keeps: the first that checks, else the first."""
+        return next((index for index, attempt in enumerate(self.attempts) if not attempt.errors), 0)
+
+    @property
+    def agrees(self) -> bool | None:
+        """Whether the kept answer checks and the judge finds no contradiction; None when not code."""
+        return None if self.checked is None else self.attempts[self.kept].accepted
+
+    @property
     def first_answer(self) -> str:
         return self.attempts[0].answer
 
@@ -82,6 +120,7 @@ class Checked:
             "attempts": len(self.attempts),
             "checked": self.checked,
             "first_checked": None if self.checked is None else not self.attempts[0].errors,
+            "agrees": self.agrees,
             "tries": [attempt.record() for attempt in self.attempts],
         }
 
@@ -105,55 +144,110 @@ def next_how(mode: Mode, attempt: int) -> How:
     return mode
 
 
+def judge_for(request: str | None, context: str = "") -> Judge | None:
+    """The meaning checks of ``request`` (``reading.claims``), the numbers of ``context`` counting as stated."""
+    if request is None:
+        return None
+    stated = claims.read(request, context)
+    return lambda answer: claims.contradictions(stated, answer)
+
+
+def repair_example(request: str | None, broken: Attempt) -> dict:
+    """The repair of ``broken`` as an example of the fix family: the checker's errors after the original
+    ``request`` (``nava.repair``'s wording) as the instruction, the broken program as the input."""
+    instruction = repair.repair_instruction(request, broken.errors)
+    return {"instruction": instruction, "input": extract_code(broken.answer), "output": ""}
+
+
 def answer(
     generate: Callable[[Prompt, float, int], str],
     prompt: Prompt,
     policy: Policy,
     *,
     request: str | None = None,
-    repair_prompt: Callable[[str, str], Prompt] | None = None,
+    repair_prompt: Callable[[dict], Prompt] | None = None,
+    context: str = "",
     code_asked: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> Checked:
-    """Answer ``prompt``, trying again while the code does not check (see the module docstring).
+    """Answer ``prompt``, trying again while the code does not check or the judge finds a contradiction
+    (see the module docstring).
 
-    ``request`` is what was asked, in words, for the repair prompt; ``repair_prompt`` is required
-    for the ``repair`` and ``both`` modes. With ``code_asked`` a first answer that is not code is a
-    failed attempt rather than an explanation to pass through.
+    ``request`` is what was asked, in words, for the repair prompt and the meaning checks, which count
+    the numbers of ``context`` (the program an edit is about, earlier turns) as stated; ``repair_prompt`` renders a
+    ``repair_example`` as a prompt, and is required for the ``repair`` and ``both`` modes. With
+    ``code_asked`` a first answer that is not code is a failed attempt rather than an explanation to
+    pass through.
     """
     if policy.mode in ("repair", "both") and repair_prompt is None:
         raise ValueError(f"mode {policy.mode!r} needs a repair_prompt")
     started = clock()
+    judge = judge_for(request, context) if policy.meaning else None
     first = generate(prompt, 0.0, policy.seed)
     if not is_code(first) and not code_asked:
         return Checked([Attempt("greedy", first, [], code=False)])
-    result = Checked([graded("greedy", first)])
-    while result.attempts[-1].errors and policy.mode != "off" and len(result.attempts) < policy.max_attempts:
+    result = Checked([graded("greedy", first, judge)])
+    while not result.attempts[-1].accepted and policy.mode != "off" and len(result.attempts) < policy.max_attempts:
         if policy.seconds is not None and clock() - started >= policy.seconds:
             break
-        result.attempts.append(next_attempt(generate, prompt, policy, result.attempts, request, repair_prompt))
-    result.checked = not result.attempts[-1].errors
-    result.kept = len(result.attempts) - 1 if result.checked else 0
+        result.attempts.append(next_attempt(generate, prompt, policy, result.attempts, request, repair_prompt, judge))
+    accepted = [index for index, attempt in enumerate(result.attempts) if attempt.accepted]
+    result.kept = accepted[0] if accepted else result.checker_kept
+    result.checked = not result.attempts[result.kept].errors
     return result
 
 
-def next_attempt(generate, prompt, policy: Policy, attempts: list[Attempt], request, repair_prompt) -> Attempt:
+def next_attempt(generate, prompt, policy: Policy, attempts: list[Attempt], request, repair_prompt, judge) -> Attempt:
     number = len(attempts) + 1
     programs = [attempt for attempt in attempts if attempt.code]
-    how = next_how(policy.mode, number) if programs else "sample"  # with no program, there is nothing to repair
+    # With no program there is nothing to repair; a program that checks but contradicts the request is
+    # resampled, as the repair prompt quotes checker errors only.
+    repairable = programs and programs[-1].errors
+    how = next_how(policy.mode, number) if repairable else "sample"
     seed = policy.seed + number - 1
     if how == "repair":
-        broken = programs[-1]
-        instruction = repair.repair_instruction(request, broken.errors)  # the generator's repair wording
         first_repair = not any(attempt.how == "repair" for attempt in attempts)
         temperature = 0.0 if first_repair else policy.temperature
-        text = generate(repair_prompt(instruction, extract_code(broken.answer)), temperature, seed)
+        text = generate(repair_prompt(repair_example(request, programs[-1])), temperature, seed)
     else:
         text = generate(prompt, policy.temperature, seed)
-    return graded(how, text)
+    return graded(how, text, judge)
 
 
-def graded(how: How, text: str) -> Attempt:
+def graded(how: How, text: str, judge: Judge | None = None) -> Attempt:
     if not is_code(text):
         return Attempt(how, text, [NOT_CODE], code=False)
-    return Attempt(how, text, check_errors(text))
+    errors_found = check_errors(text)
+    contradictions = judge(text) if judge is not None and not errors_found else []
+    return Attempt(how, text, errors_found, contradictions=contradictions)
+
+
+def decode(
+    decoder: parallel.ParallelDecoder,
+    prompt: list[int],
+    sampling: parallel.Sampling,
+    policy: Policy,
+    *,
+    request: str | None = None,
+    repair_prompt: Callable[[dict], list[int]] | None = None,
+    context: str = "",
+    code_asked: bool = False,
+) -> tuple[list[parallel.Generated], Checked]:
+    """``answer`` on the parallel decoder: every attempt's generation, in order, and the loop's result (the
+    generation kept is ``generations[result.kept]``).
+
+    Attempt 1 is ``sampling`` as given (the request as sent: an answer that checks is the one it would get
+    without the loop); later attempts take the loop's temperature and seed. Each gets the room its prompt
+    leaves in a slot, since a repair prompt is longer than the request.
+    """
+    generations: list[parallel.Generated] = []
+
+    def generate(ids: list[int], temperature: float, seed: int) -> str:
+        attempt = replace(sampling, temperature=temperature, seed=seed) if generations else sampling
+        generations.append(decoder.generate_in_room(ids, attempt))
+        return generations[-1].text
+
+    result = answer(
+        generate, prompt, policy, request=request, repair_prompt=repair_prompt, context=context, code_asked=code_asked
+    )
+    return generations, result

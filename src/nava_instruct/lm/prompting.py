@@ -21,6 +21,10 @@ SmolLM2 does not), the prompt text begins with the BOS token, so the text alone 
 ``chat_template``: the base model's own chat template with one user turn (the instruction, then a
 blank line and the input when there is one) and the assistant turn opened.
 
+Either way the request is shown with every angle it states in degrees or pi annotated with its value
+in radians (``reading.quantities.annotate``: the model copies numbers, it never converts them); the
+server annotates each user message of a chat in the same way (``user_turns``).
+
 Either way the model must learn to stop: the response is followed by the tokenizer's EOS token,
 which is supervised, while every prompt token carries the label -100. Padding is added later, per
 batch, with labels -100 by position, so a tokenizer whose pad id equals its EOS id cannot mask the
@@ -31,6 +35,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from nava_instruct.reading.quantities import annotate
 
 PromptFormat = Literal["instruction", "chat_template"]
 
@@ -69,18 +75,49 @@ def chat_template(tokenizer) -> str:
     return ("{{ bos_token }}" if adds_bos(tokenizer) else "") + _INSTRUCTION_TEMPLATE
 
 
+def messages(example: dict) -> list[dict]:
+    """An example as the chat messages it stands for: its earlier turns (``history``, a follow-up's user
+    and assistant messages), then its instruction as the last user message, with its input."""
+    request = {"role": "user", "content": example["instruction"], "input": example["input"]}
+    return [*example.get("history", ()), request]
+
+
 def render(example: dict, tokenizer, prompt_format: PromptFormat = "instruction") -> tuple[str, str]:
-    """Return ``(prompt_text, response_text)``; EOS is not in the text, ``encode`` appends it."""
-    instruction, input_, output = example["instruction"], example["input"], example["output"]
+    """Return ``(prompt_text, response_text)``; EOS is not in the text, ``encode`` appends it. A follow-up's
+    earlier turns come first, each answer followed by EOS, as the chat template renders a conversation."""
+    turns = user_turns(messages(example))
     if prompt_format == "chat_template":
-        content = f"{instruction}\n\n{input_}" if input_ else instruction
+        joined = [turn | {"content": _with_input(turn)} for turn in turns]
         prompt = tokenizer.apply_chat_template(
-            [{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True
+            [{"role": turn["role"], "content": turn["content"]} for turn in joined],
+            tokenize=False,
+            add_generation_prompt=True,
         )
-        return prompt, output
+        return prompt, example["output"]
     bos = tokenizer.bos_token if adds_bos(tokenizer) else ""
-    input_block = f"### Input:\n{input_}\n\n" if input_ else ""
-    return f"{bos}### Instruction:\n{instruction}\n\n{input_block}### Response:\n", output
+    return bos + "".join(_instruction_turn(turn, tokenizer.eos_token) for turn in turns) + "### Response:\n", example[
+        "output"
+    ]
+
+
+def _with_input(turn: dict) -> str:
+    return f"{turn['content']}\n\n{turn['input']}" if turn.get("input") else turn["content"]
+
+
+def _instruction_turn(turn: dict, eos: str) -> str:
+    """One message in the ``instruction`` format, as ``_INSTRUCTION_TEMPLATE`` writes it."""
+    if turn["role"] == "assistant":
+        return f"### Response:\n{turn['content']}{eos}"
+    input_block = f"### Input:\n{turn['input']}\n\n" if turn.get("input") else ""
+    return f"### Instruction:\n{turn['content']}\n\n{input_block}"
+
+
+def user_turns(messages: list[dict]) -> list[dict]:
+    """Chat messages with each user turn's content annotated as ``render`` annotates an instruction."""
+    return [
+        message | {"content": annotate(message["content"])} if message["role"] == "user" else message
+        for message in messages
+    ]
 
 
 def prompt_ids(tokenizer, prompt_text: str) -> list[int]:

@@ -9,17 +9,15 @@ contains code where an explanation was asked for.
 
 from __future__ import annotations
 
-import math
 import re
 
 from nava_instruct import nava
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.nava.domain import OBSTACLES, WEIGHT_NAMES
 from nava_instruct.nava.syntax import parse
+from nava_instruct.reading.quantities import stated_numbers
 
 FENCE = re.compile(r"```[a-zA-Z]*\n(.*?)(?:```|$)", re.DOTALL)
-NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE]-?\d+)?")
-PI_FRACTION = re.compile(r"(?<![\w.])(-?)(\d*)\s*(?:pi|π)(?:\s*/\s*(\d+))?")
 NUMBER_TOLERANCE = 0.01  # explanations round angles (1.5708 for 1.5707963)
 
 MANIFOLD_WORDS = {
@@ -43,7 +41,6 @@ NO_OBSTACLE = re.compile(
     r"\b(?:no|zero|without)\b[^.\n]{0,30}obstacle|obstacle-free|unconstrained|nothing (?:to|blocks|in)"
     r"|(?:list|set) is empty|free space is the whole|feasible set is all"
 )
-DEGREES = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?)\s*(?:°|degrees?\b)")
 CODE_LINE = re.compile(r"^\s*(let\s+\w+\s*=|navigation_field\(|compute_optimal_path\(|visualize\()|```", re.MULTILINE)
 
 
@@ -102,16 +99,6 @@ def spec_numbers(spec: dict) -> list[float]:
     return found
 
 
-def stated_numbers(text: str) -> list[float]:
-    """Numbers as decimals, angles as multiples of pi (``-5pi/6``) or in degrees; "origin" is 0."""
-    values = [float(match) for match in NUMBER.findall(PI_FRACTION.sub(" ", text))]
-    for sign, multiple, divisor in PI_FRACTION.findall(text):
-        value = float(multiple or 1) * math.pi / float(divisor or 1)
-        values.append(-value if sign else value)
-    values += [math.radians(float(degrees)) for degrees in DEGREES.findall(text)]
-    return values + ([0.0] if "origin" in text else [])
-
-
 def _states_count(text: str, count: int) -> bool:
     """The answer says how many obstacles there are ("two obstacles", "no obstacles")."""
     if count == 0:
@@ -122,7 +109,7 @@ def _states_count(text: str, count: int) -> bool:
 
 def score_explanation(answer: str, spec: dict) -> dict[str, float | bool]:
     text = answer.lower()
-    stated = stated_numbers(text)
+    stated = stated_numbers(text) + ([0.0] if "origin" in text else [])
     numbers = spec_numbers(spec)
     numbers_found = sum(any(abs(number - said) <= NUMBER_TOLERANCE for said in stated) for number in numbers)
     facts = {

@@ -39,6 +39,9 @@ def _problem(built: Field) -> Problem:
     )
 
 
+TOLERANCE = 1e-3  # two specs agree when their numbers differ by at most this (NAVA_LANGUAGE.md)
+
+
 def extract_spec(source: str, filename: str = "<input>") -> dict:
     """``{"problems": [...]}``, one problem per navigation_field call; NavaError if the program has errors."""
     analysis = analyze(source, filename)
@@ -73,7 +76,7 @@ def _match_multiset(first: list, second: list, tol: float) -> int | None:
     return None
 
 
-def spec_difference(first: dict, second: dict, tol: float = 1e-3) -> str | None:
+def spec_difference(first: dict, second: dict, tol: float = TOLERANCE) -> str | None:
     """None when two specs agree (numbers within ``tol``), else their first difference on one line,
     e.g. ``problems[0].goal[1]: 5.0 != 4.0``."""
     return _difference(first, second, tol, "")

@@ -226,65 +226,107 @@ def show(repo: Path, commit: str, path: str) -> str | None:
 
 
 def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool = False) -> int:
+    """Audit commit ``rev`` of ``repo`` (the steps of the module docstring); 0 if it was reproduced."""
     repo_path = Path(repo).resolve()
-    commit = resolve_commit(repo_path, rev)
-    lock_text = show(repo_path, commit, "dvc.lock")
-    if lock_text is None:
-        raise InputError(repo_path / "dvc.lock", f"commit {commit[:12]} has no dvc.lock to audit against")
-    stages = verify.parse_lock(lock_text, f"{commit[:12]}:dvc.lock")
+    commit, stages = locked_stages(repo_path, rev)
     workdir = Path(tempfile.mkdtemp(prefix="nava-audit-"))
-    clone = workdir / "clone"
     try:
-        git("clone", "--quiet", "--no-checkout", str(repo_path), str(clone), cwd=workdir)
-        git("checkout", "--quiet", "--detach", commit, cwd=clone)
-        inputs = verify.check_inputs(stages, clone)
-        if stale := verify.failed(inputs):
-            names = ", ".join(f"{row['path']} ({row['status']})" for row in stale[:5])
-            raise InputError(
-                f"{commit[:12]}:dvc.lock",
-                f"does not match the commit's inputs, so it was not produced from this commit: {names}",
-            )
-        records = provenance_dir(clone)
-
-        def recorded_environment(stage: str) -> dict:
-            return json.loads(show(repo_path, commit, f"{records}/{stage}.json") or "{}")
-
-        built = built_numerics(recorded_environment("train"), stages)
-        if built and (reason := numerics.cannot_rebuild(built)):
-            raise RunError(f"cannot audit {commit[:12]} on this machine: {reason}")
-        log.info("rebuilding %s in %s (log: %s)", commit[:12], clone, workdir / "repro.log")
-        clear_outputs(stages, clone)
-        exit_status, seconds = reproduce(clone, workdir / "repro.log")
-        outputs = check_outputs(stages, clone)
-        artifacts = [row for row in outputs if row["kind"] == "artifact"]
-        reports = [row for row in outputs if row["kind"] == "report"]
-        report = {
-            "commit": commit,
-            "verdict": "REPRODUCED" if exit_status == 0 and not verify.failed(artifacts) else "NOT REPRODUCED",
-            "repro_exit": exit_status,
-            "repro_seconds": round(seconds, 1),
-            "artifacts_total": len(artifacts),
-            "artifacts_matched": len(artifacts) - len(verify.failed(artifacts)),
-            "reports_total": len(reports),
-            "reports_matched": len(reports) - len(verify.failed(reports)),
-            "not_rebuilt": sum(row["status"] == NOT_REBUILT for row in outputs),
-            "inputs_checked": len(inputs),
-            "outputs": outputs,
-            "environment_differences": {
-                stage: environment_diff(recorded_environment(stage), read_json(clone / records / f"{stage}.json"))
-                for stage in sorted({row["stage"] for row in verify.failed(artifacts) if row["status"] != NOT_REBUILT})
-            },
-        }
-        if exit_status != 0:
-            report["repro_log_tail"] = (workdir / "repro.log").read_text(encoding="utf-8", errors="replace")[-4000:]
+        report = rebuild(repo_path, commit, stages, workdir)
     finally:
         if keep:
-            log.info("kept the clone: %s", clone)
+            log.info("kept the clone: %s", workdir / "clone")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    out = Path(out_dir)
+    write_report(report, Path(out_dir))
+    return 0 if report["verdict"] == "REPRODUCED" else 1
+
+
+def locked_stages(repo: Path, rev: str) -> tuple[str, dict]:
+    """The commit ``rev`` names, and the stages its dvc.lock records."""
+    commit = resolve_commit(repo, rev)
+    lock_text = show(repo, commit, "dvc.lock")
+    if lock_text is None:
+        raise InputError(repo / "dvc.lock", f"commit {commit[:12]} has no dvc.lock to audit against")
+    return commit, verify.parse_lock(lock_text, f"{commit[:12]}:dvc.lock")
+
+
+def rebuild(repo: Path, commit: str, stages: dict, workdir: Path) -> dict:
+    """Steps 1 to 4 in ``workdir``: clone the commit, check its inputs, rebuild it, compare the outputs; the report."""
+    clone = workdir / "clone"
+    git("clone", "--quiet", "--no-checkout", str(repo), str(clone), cwd=workdir)
+    git("checkout", "--quiet", "--detach", commit, cwd=clone)
+    inputs = commit_inputs(stages, clone, commit)
+    records = provenance_dir(clone)
+
+    def recorded_environment(stage: str) -> dict:
+        return json.loads(show(repo, commit, f"{records}/{stage}.json") or "{}")
+
+    built = built_numerics(recorded_environment("train"), stages)
+    if built and (reason := numerics.cannot_rebuild(built)):
+        raise RunError(f"cannot audit {commit[:12]} on this machine: {reason}")
+    log.info("rebuilding %s in %s (log: %s)", commit[:12], clone, workdir / "repro.log")
+    clear_outputs(stages, clone)
+    exit_status, seconds = reproduce(clone, workdir / "repro.log")
+    report = outputs_report(commit, exit_status, seconds, len(inputs), check_outputs(stages, clone))
+    rebuilt_differently = {
+        row["stage"]
+        for row in verify.failed(report["outputs"])
+        if row["kind"] == "artifact" and row["status"] != NOT_REBUILT
+    }
+    report["environment_differences"] = {
+        stage: environment_diff(recorded_environment(stage), read_json(clone / records / f"{stage}.json"))
+        for stage in sorted(rebuilt_differently)
+    }
+    if exit_status != 0:
+        report["repro_log_tail"] = (workdir / "repro.log").read_text(encoding="utf-8", errors="replace")[-4000:]
+    return report
+
+
+def commit_inputs(stages: dict, clone: Path, commit: str) -> list[dict]:
+    """The commit's inputs and params, rehashed; a dvc.lock that does not match them was not made from this commit."""
+    inputs = verify.check_inputs(stages, clone)
+    if stale := verify.failed(inputs):
+        names = ", ".join(f"{row['path']} ({row['status']})" for row in stale[:5])
+        raise InputError(
+            f"{commit[:12]}:dvc.lock",
+            f"does not match the commit's inputs, so it was not produced from this commit: {names}",
+        )
+    return inputs
+
+
+def outputs_report(commit: str, exit_status: int, seconds: float, inputs_checked: int, outputs: list[dict]) -> dict:
+    """The verdict and the counts of matching artifacts and reports."""
+    artifacts = [row for row in outputs if row["kind"] == "artifact"]
+    reports = [row for row in outputs if row["kind"] == "report"]
+    return {
+        "commit": commit,
+        "verdict": "REPRODUCED" if exit_status == 0 and not verify.failed(artifacts) else "NOT REPRODUCED",
+        "repro_exit": exit_status,
+        "repro_seconds": round(seconds, 1),
+        "artifacts_total": len(artifacts),
+        "artifacts_matched": len(artifacts) - len(verify.failed(artifacts)),
+        "reports_total": len(reports),
+        "reports_matched": len(reports) - len(verify.failed(reports)),
+        "not_rebuilt": sum(row["status"] == NOT_REBUILT for row in outputs),
+        "inputs_checked": inputs_checked,
+        "outputs": outputs,
+    }
+
+
+def write_report(report: dict, out: Path) -> None:
+    """Step 5: ``audit.json`` and ``audit.md``, the latter also shown."""
     write_json(out / "audit.json", report)
     write_text(out / "audit.md", markdown(report))
     print(markdown(report))
-    log.info("%s: %s (%s, %s)", commit[:12], report["verdict"], out / "audit.json", out / "audit.md")
-    return 0 if report["verdict"] == "REPRODUCED" else 1
+    log.info("%s: %s (%s, %s)", report["commit"][:12], report["verdict"], out / "audit.json", out / "audit.md")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--repo", default=".", help="git repository (default: %(default)s)")
+    parser.add_argument("--rev", default="HEAD", help="commit, tag or branch to audit (default: %(default)s)")
+    parser.add_argument("--out", default="audit", help="folder for audit.json and audit.md (default: %(default)s)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary clone for inspection")
+
+
+def main(args) -> int:
+    return run(args.repo, args.rev, args.out, args.keep)

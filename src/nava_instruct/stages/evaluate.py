@@ -7,13 +7,20 @@ transformers model (for HF↔GGUF parity). The served backend also answers every
 (``held_out_dir``: requests written apart from the generator, and the hand-written public ones),
 reported as one row per set. Answers are graded with the NAVA toolkit (``scoring``): code by parse,
 check and spec-match rates, explanations by fact recall; every rate carries its Wilson 95% interval
-(``<rate>_ci``). A GGUF backend answers ``slots`` prompts together (``lm.parallel``).
+(``<rate>_ci``). Each backend's ``failures`` counts its failing prompt→code answers of each set by
+category (truncated, syntax, pose shape, check, manifold, angle, other number, obstacle kind or size,
+invented or missing obstacle, cost, ...; ``evaluation.failures``), with the share of the reference's
+coordinates and angles they got right; ``benchmarks/failure_table.py`` prints it from the samples file.
+A GGUF backend answers ``slots`` prompts together (``lm.parallel``).
 
 With ``checker_loop`` on, a GGUF backend answers the code families through the checker loop
 (``lm.checked``, as ``nava-instruct serve`` does): a greedy answer that the checker rejects is
-tried again, up to ``max_attempts``. Each sample records its attempts and whether its first
-answer checked; each code section of the metrics has ``first_check_rate`` and ``first_spec_match``
-(the greedy answers) next to ``check_rate`` and ``spec_match`` (the answers kept).
+tried again, up to ``max_attempts``; with ``meaning_checks`` so is one that checks but contradicts
+what the request states (``reading.claims``; the reader never sees the reference). Each sample
+records its attempts and the verdicts of its greedy answer and of the answer a loop without meaning
+checks keeps; each code section of the metrics has, side by side, ``first_check_rate`` and
+``first_spec_match`` (greedy), ``checker_check_rate`` and ``checker_spec_match`` (the checker loop)
+and ``check_rate`` and ``spec_match`` (the answers kept, meaning-checked).
 
 Loss and perplexity on the whole eval split (response tokens only), before and after
 fine-tuning, are measured once by stage ``train`` and carried into this stage's metrics.
@@ -21,7 +28,9 @@ fine-tuning, are measured once by stage ``train`` and carried into this stage's 
 Outputs: a samples file (prompt, reference, answer, verdicts), the metrics in DVCLive's folder
 ``metrics_dir`` (metrics.json, a DVC metric, so ``dvc metrics diff`` compares runs; rewritten as
 each backend is graded, so ``dvc exp show`` follows the run) and PNG bar charts by backend, family
-and manifold, and the served model greedy against the loop on each set of prompts.
+and manifold, and the served model greedy against the loop on each set of prompts. This module
+answers and grades; ``evaluation.metrics`` sums the graded samples up and ``evaluation.plots``
+draws the charts.
 """
 
 from __future__ import annotations
@@ -34,7 +43,6 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from statistics import mean
 from typing import Literal
 
 from dvclive import Live
@@ -43,7 +51,9 @@ from tqdm import tqdm
 
 from nava_instruct import nava
 from nava_instruct.errors import InputError
-from nava_instruct.fileio import atomic_path, read_jsonl, write_jsonl
+from nava_instruct.evaluation import plots
+from nava_instruct.evaluation.metrics import GENERATED, summarize
+from nava_instruct.fileio import read_jsonl, write_jsonl
 from nava_instruct.layout import BASE_GGUF, EVAL_META, LIVE_SUMMARY, model_gguf
 from nava_instruct.lm import checked, prompting
 from nava_instruct.nava import scoring
@@ -52,8 +62,7 @@ from nava_instruct.records import FAMILIES, FIELDS
 
 log = logging.getLogger(__name__)
 
-CODE_FAMILIES = ("prompt_to_code", "fix", "edit")
-GENERATED = "generated"  # the set of the sampled eval split; held-out sets are named after their files
+CODE_FAMILIES = ("prompt_to_code", "fix", "edit", "follow_up")
 
 
 class Backend(BaseModel):
@@ -89,6 +98,7 @@ class Params(StageParams):
     slots: int = Field(ge=1)  # prompts a GGUF backend answers together (lm.parallel)
     checker_loop: checked.Mode  # for the code families of GGUF backends; "off": one greedy answer
     max_attempts: int = Field(ge=1)
+    meaning_checks: bool  # the loop also tries again while an answer contradicts the request (reading.claims)
     backends: list[Backend] | None = None  # None: those of the converted models (``default_backends``)
 
 
@@ -177,40 +187,45 @@ class GgufModel:
     nothing is re-tokenized."""
 
     def __init__(self, backend: Backend, params: Params):
-        from llama_cpp import LlamaGrammar
-
+        from nava_instruct.lm.grammar import nava_grammar
         from nava_instruct.lm.parallel import ParallelDecoder
 
         self.slots = params.slots
         self.decoder = ParallelDecoder.open(backend.path, params.slots, params.context, n_threads=params.threads)
-        self.grammar = LlamaGrammar.from_string(nava.gbnf_grammar(), verbose=False) if backend.grammar else None
-        self.policy = checked.Policy(mode=params.checker_loop, max_attempts=params.max_attempts, seed=params.seed)
-
-    def complete(self, prompt_ids: list[int], max_tokens: int, code: bool, temperature: float = 0.0, seed=None):
-        """One completion: (text, completion tokens, stopped at EOS)."""
-        from nava_instruct.lm.parallel import Sampling
-
-        sampling = Sampling(max_tokens, temperature=temperature, seed=seed, grammar=self.grammar if code else None)
-        generated = self.decoder.generate_in_room(prompt_ids, sampling)  # repair prompts are longer
-        return generated.text, generated.completion_tokens, generated.finish_reason == "stop"
+        self.grammar = nava_grammar() if backend.grammar else None
+        self.policy = checked.Policy(
+            mode=params.checker_loop,
+            max_attempts=params.max_attempts,
+            seconds=None,  # no deadline: which answer is kept must not depend on the machine's speed
+            seed=params.seed,
+            meaning=params.meaning_checks,
+        )
 
     def answer(
-        self, prompt_ids: list[int], max_tokens: int, code: bool, ask, request: str
-    ) -> tuple[str, int, bool, checked.Checked]:
-        """(answer kept, tokens of every attempt, the kept one stopped at EOS, the loop's record); code goes
-        through the checker loop, ``ask(instruction, program)`` giving a repair request's prompt ids
-        and ``request`` what was asked."""
+        self, prompt_ids: list[int], max_tokens: int, code: bool, repair_ids, example: dict
+    ) -> tuple[str, int, bool, checked.Checked | None]:
+        """(answer kept, tokens of every attempt, the kept one stopped at EOS, the loop's result); code goes
+        through the checker loop (``checked.decode``), ``repair_ids(example)`` giving a repair example's
+        prompt ids; the ``example``'s instruction is what was asked, its input and a follow-up's earlier
+        turns what it is about."""
+        from nava_instruct.lm.parallel import Sampling
+
+        sampling = Sampling(max_tokens, grammar=self.grammar if code else None)
         if not code:
-            return (*self.complete(prompt_ids, max_tokens, code), None)
-        completions = []
-
-        def generate(ids: list[int], temperature: float, seed: int) -> str:
-            completions.append(self.complete(ids, max_tokens, code, temperature, seed))
-            return completions[-1][0]
-
-        result = checked.answer(generate, prompt_ids, self.policy, request=request, repair_prompt=ask, code_asked=True)
-        tokens = sum(completion[1] for completion in completions)
-        return result.answer, tokens, completions[result.kept][2], result
+            generated = self.decoder.generate_in_room(prompt_ids, sampling)
+            return generated.text, generated.completion_tokens, generated.finish_reason == "stop", None
+        generations, result = checked.decode(
+            self.decoder,
+            prompt_ids,
+            sampling,
+            self.policy,
+            request=example["instruction"],
+            repair_prompt=repair_ids,
+            context="\n".join([example["input"], *(turn["content"] for turn in example.get("history", ()))]),
+            code_asked=True,
+        )
+        kept = generations[result.kept]
+        return kept.text, sum(g.completion_tokens for g in generations), kept.finish_reason == "stop", result
 
     def close(self) -> None:
         self.decoder.close()
@@ -230,9 +245,10 @@ class HfModel:
         self.tokenizer = AutoTokenizer.from_pretrained(backend.path)
 
     def answer(
-        self, prompt_ids: list[int], max_tokens: int, code: bool, ask, request: str
+        self, prompt_ids: list[int], max_tokens: int, code: bool, repair_ids, example: dict
     ) -> tuple[str, int, bool, None]:
-        """As ``GgufModel.answer``; the checker loop runs on GGUF backends only: ``ask`` and ``request`` go unused."""
+        """As ``GgufModel.answer``; the checker loop runs on GGUF backends only: ``repair_ids`` and ``example``
+        go unused."""
         eos = self.tokenizer.eos_token_id
         with self.torch.no_grad():
             out = self.model.generate(
@@ -266,16 +282,19 @@ def run_backend(backend: Backend, examples: list[dict], held_out: list[dict], pa
     tokenizer = AutoTokenizer.from_pretrained(backend.tokenizer)
     model = (GgufModel if backend.kind == "gguf" else HfModel)(backend, params)
 
-    def ask(instruction: str, program: str) -> list[int]:
-        repair = {"instruction": instruction, "input": program, "output": ""}
-        return prompting.prompt_ids(tokenizer, prompting.render(repair, tokenizer, backend.prompt_format)[0])
+    def rendered(example: dict) -> tuple[str, list[int]]:
+        """An example's prompt (a repair example's too) in the backend's format: its text and token ids."""
+        text = prompting.render(example, tokenizer, backend.prompt_format)[0]
+        return text, prompting.prompt_ids(tokenizer, text)
+
+    def repair_ids(example: dict) -> list[int]:
+        return rendered(example)[1]
 
     def sample(example: dict) -> dict:
-        prompt, _ = prompting.render(example, tokenizer, backend.prompt_format)
-        ids = prompting.prompt_ids(tokenizer, prompt)
+        prompt, ids = rendered(example)
         code = example["family"] in CODE_FAMILIES
         started = time.perf_counter()
-        answer, tokens, stopped, loop = model.answer(ids, params.max_new_tokens, code, ask, example["instruction"])
+        answer, tokens, stopped, loop = model.answer(ids, params.max_new_tokens, code, repair_ids, example)
         seconds = time.perf_counter() - started
         verdict = grade(example, answer)
         return {
@@ -307,93 +326,25 @@ def run_backend(backend: Backend, examples: list[dict], held_out: list[dict], pa
 
 def loop_fields(example: dict, verdict: dict, loop: checked.Checked | None) -> dict:
     """What the checker loop did for a code sample (``loop`` is None where it did not run): its
-    attempts, whether the first answer checked, and that answer where another one was kept."""
+    attempts; the verdicts of the first (greedy) answer and of the one a loop without meaning checks
+    keeps (``checker_kept``: the attempts up to it are the same); the first answer where another one
+    was kept."""
     if loop is None:
-        return {"attempts": 1, "first_checked": verdict["checked"], "first_spec_match": verdict["spec_match"]}
+        same = {"checked": verdict["checked"], "spec_match": verdict["spec_match"]}
+        return {"attempts": 1} | {
+            f"{answer}_{key}": value for answer in ("first", "checker") for key, value in same.items()
+        }
     first = scoring.score_code(loop.first_answer, example["spec"])
+    checker = scoring.score_code(loop.attempts[loop.checker_kept].answer, example["spec"])
     return {
         "attempts": len(loop.attempts),
         "first_checked": first["checked"],
         "first_spec_match": first["spec_match"],
+        "checker_checked": checker["checked"],
+        "checker_spec_match": checker["spec_match"],
+        "agrees": loop.agrees,
         "tries": loop.record()["tries"],
         **({"first_answer": loop.first_answer} if loop.kept else {}),
-    }
-
-
-CODE_RATES = {"parsed": "parse_rate", "checked": "check_rate", "spec_match": "spec_match"}
-FIRST_RATES = {"first_checked": "first_check_rate", "first_spec_match": "first_spec_match"}  # greedy, before the loop
-WILSON_Z = 1.96  # 95%
-
-
-def wilson(successes: float, n: int) -> list[float]:
-    """The Wilson score interval of a proportion, 95%."""
-    p, z2 = successes / n, WILSON_Z**2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = WILSON_Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
-
-
-def proportion(name: str, successes: float, n: int) -> dict:
-    """``{name: rate, name_ci: [low, high]}``."""
-    return {name: round(successes / n, 4), f"{name}_ci": wilson(successes, n)}
-
-
-def code_rates(samples: list[dict]) -> dict:
-    """Parse, check and spec-match rates of the answers kept, the check and spec-match rates of the first
-    (greedy) answers, each with its Wilson interval, and the checker loop's mean attempts."""
-    if not samples:
-        return {"n": 0}
-    figures = {"n": len(samples)}
-    for key, name in CODE_RATES.items():
-        figures |= proportion(name, sum(s["verdict"][key] for s in samples), len(samples))
-    for key, name in FIRST_RATES.items():
-        figures |= proportion(name, sum(s[key] for s in samples), len(samples))
-    figures["mean_attempts"] = round(mean(s["attempts"] for s in samples), 4)
-    return figures
-
-
-def explanation_rates(samples: list[dict]) -> dict:
-    """Fact recall over all facts asked (so its interval counts facts, which within one answer are not
-    independent: the interval is narrower than it should be) and the share of answers that hold code."""
-    if not samples:
-        return {"n": 0}
-    facts = sum(s["verdict"]["facts"] for s in samples)
-    recalled = sum(s["verdict"]["facts_recalled"] for s in samples)
-    contains_code = sum(s["verdict"]["contains_code"] for s in samples)
-    return {
-        "n": len(samples),
-        **proportion("fact_recall", recalled, facts),
-        **proportion("contains_code_rate", contains_code, len(samples)),
-    }
-
-
-def summarize(samples: list[dict], seconds: float) -> dict:
-    """Metrics of one backend: code rates by family (and by manifold and level for prompt→code) on the
-    generated prompts, and one row per held-out set."""
-    generated = [s for s in samples if s["set"] == GENERATED]
-
-    def of(family: str) -> list[dict]:
-        return [s for s in generated if s["family"] == family]
-
-    code = of("prompt_to_code")
-
-    def breakdown(key: str) -> dict:
-        return {value: code_rates([s for s in code if s[key] == value]) for value in sorted({s[key] for s in code})}
-
-    held_out = sorted({s["set"] for s in samples} - {GENERATED})
-    tokens = sum(s["tokens"] for s in samples)
-    return {
-        "code": code_rates(code),
-        "code_by_manifold": breakdown("manifold"),
-        "code_by_level": breakdown("level"),
-        "fix": code_rates(of("fix")),
-        "edit": code_rates(of("edit")),
-        "explanation": explanation_rates(of("code_to_explanation")),
-        "held_out": {name: code_rates([s for s in samples if s["set"] == name]) for name in held_out},
-        "stopped_at_eos": round(mean(s["stopped_at_eos"] for s in samples), 4),
-        "completion_tokens": tokens,
-        "seconds": round(seconds, 1),
-        "tokens_per_s": round(tokens / seconds, 2) if seconds else 0.0,
     }
 
 
@@ -408,85 +359,6 @@ def loss_metrics(train_metrics: str) -> dict:
         name: {"eval_loss": round(train[key], 4), "perplexity": round(math.exp(train[key]), 3)}
         for name, key in (("base", "eval_loss_before"), ("fine_tuned", "eval_loss_after"))
     }
-
-
-def plot(metrics: dict, plots_dir: Path, served: str) -> list[Path]:
-    """Bar charts with Wilson 95% intervals: backends, the served model's manifolds, and the served model
-    greedy against the checker loop on the generated and the held-out prompts."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    backends = metrics["backends"]
-    names = list(backends)
-    written = []
-
-    def save(fig, path: Path):
-        fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-        plt.close(fig)
-        written.append(path)
-
-    def bars(ax, groups: list[str], series: dict[str, list[dict]], key: str | dict[str, str], title: str):
-        """One bar per group and series, from each figure dict's rate ``key`` (or the series' own) and its
-        interval."""
-        width = 0.8 / len(series)
-        for i, (label, figures) in enumerate(series.items()):
-            name = key[label] if isinstance(key, dict) else key
-            values = [f.get(name, 0.0) for f in figures]
-            low = [v - f.get(f"{name}_ci", [v, v])[0] for v, f in zip(values, figures)]
-            high = [f.get(f"{name}_ci", [v, v])[1] - v for v, f in zip(values, figures)]
-            xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(groups))]
-            ax.bar(xs, values, width, label=label, yerr=[low, high], capsize=2)
-        ax.set_xticks(range(len(groups)), groups, rotation=20)
-        ax.set_ylim(0, 1.05)
-        ax.set_title(title)
-        ax.legend(fontsize=8)
-
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
-    code = [backends[n]["code"] for n in names]
-    bars(
-        axes[0],
-        names,
-        {"check rate": code, "spec match": code},
-        {"check rate": "check_rate", "spec match": "spec_match"},
-        "Prompt → NAVA code, by backend (95% intervals)",
-    )
-    bars(
-        axes[1],
-        names,
-        {
-            "fact recall": [backends[n]["explanation"] for n in names],
-            "fix spec match": [backends[n]["fix"] for n in names],
-            "edit spec match": [backends[n]["edit"] for n in names],
-        },
-        {"fact recall": "fact_recall", "fix spec match": "spec_match", "edit spec match": "spec_match"},
-        "Explanations, fixes and edits, by backend",
-    )
-    save(fig, plots_dir / "eval_backends.png")
-
-    compare = [n for n in ("base", served) if n in backends]
-    manifolds = sorted({m for n in compare for m in backends[n]["code_by_manifold"]})
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    by_manifold = {f"{n} spec match": [backends[n]["code_by_manifold"].get(m, {}) for m in manifolds] for n in compare}
-    bars(ax, manifolds, by_manifold, "spec_match", "Prompt → NAVA code: spec match by manifold")
-    save(fig, plots_dir / "eval_manifolds.png")
-
-    if served not in backends:
-        return written
-    rows = {GENERATED: backends[served]["code"], **backends[served]["held_out"]}
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    series = {
-        "check, greedy": "first_check_rate",
-        "check, in the loop": "check_rate",
-        "spec match, greedy": "first_spec_match",
-        "spec match, in the loop": "spec_match",
-    }
-    bars(ax, list(rows), {label: list(rows.values()) for label in series}, series, f"{served}: prompt → code")
-    save(fig, plots_dir / "eval_held_out.png")
-    return written
 
 
 def run(params: Params) -> dict:
@@ -517,5 +389,5 @@ def run(params: Params) -> dict:
         )
     live.end()
     write_jsonl(params.samples_out, samples)
-    pngs = plot(metrics, Path(params.plots_dir), served=params.quantizations[0])
+    pngs = plots.plot(metrics, Path(params.plots_dir), served=params.quantizations[0])
     return {"metrics": metrics, "samples": params.samples_out, "plots": [str(p) for p in pngs]}

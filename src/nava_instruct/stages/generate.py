@@ -6,9 +6,11 @@ code_to_explanation (a program -> an explanation for one audience level), fix (a
 defect and the checker's errors -> the corrected program; half with a hint that names the fix,
 half with the request alone, as the checker loop asks for a repair) and edit (a program and a change -> the
 changed program). A ``drill_share`` of the prompt_to_code examples are drills (``synth.drills``):
-angles in degrees or pi-fractions, three obstacles, SE(2)/SE(3) poses, beginner comments; each has
-``drill`` in its metadata. Every program the generator emits is run through the NAVA toolkit: formatted,
-checked clean, canonical, and its spec equal to the intended one (see ``synth.self_check``).
+three obstacles, SE(2)/SE(3) poses, beginner comments; each has ``drill`` in its metadata. Angles are
+whole degrees, pi-fractions or radians, each stated only in a form that gives it exactly (``synth.angles``).
+Every program the generator emits is run through the NAVA toolkit: formatted, checked clean, canonical,
+and its spec equal to the intended one (see ``synth.self_check``); an edit always changes that spec.
+Every output fits the answer length evaluation allows (``synth.budget``): an example over it is drawn again.
 
 All randomness comes from one ``random.Random(seed)``, so the same params give byte-identical
 files. Outputs (written atomically) in ``output_dir``: ``examples.jsonl``, ``dataset_card.json``
@@ -19,18 +21,20 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
+from nava_instruct import nava
 from nava_instruct.fileio import write_json, write_jsonl
 from nava_instruct.layout import GENERATED_EXAMPLES
 from nava_instruct.nava.domain import COST_KINDS, MANIFOLD_NAMES, Problem
 from nava_instruct.params import StageParams
 from nava_instruct.records import FAMILIES, LEVELS, make_record
-from nava_instruct.synth import card, drills, edits, explain, fixes, prompts, self_check
+from nava_instruct.synth import budget, card, drills, edits, explain, fixes, follow_ups, prompts, self_check
+from nava_instruct.synth.phrasing import Phraser
 from nava_instruct.synth.problems import sample_problem
 from nava_instruct.synth.render import Style, render
 
@@ -78,16 +82,13 @@ def run(params: Params) -> dict:
     plan += [(family, None) for family in FAMILIES for _ in range(plain[family])]
     rng.shuffle(plan)
     log.info("generating %d examples (seed %d): %s, %d drills", params.size, params.seed, counts, len(drill_plan))
-    examples, seen = [], set()
+    examples, seen, too_long = [], set(), 0
     for family, drill in tqdm(plan, desc="generate", unit="example"):
-        for _ in range(MAX_RESAMPLES):
-            example = prompt_to_code(rng, params, drill) if drill else BUILDERS[family](rng, params)
-            if example["id"] not in seen:
-                break
-        else:
-            raise self_check.GeneratorBug(f"{MAX_RESAMPLES} duplicate {family} examples in a row")
+        example, redrawn = _draw(rng, params, family, drill, seen)
+        too_long += redrawn
         seen.add(example["id"])
         examples.append(example)
+    log.info("drew %d examples again whose output was over %d tokens", too_long, budget.OUTPUT_TOKEN_BUDGET)
     out = Path(params.output_dir)
     paths = {
         "examples": out / GENERATED_EXAMPLES,
@@ -102,6 +103,19 @@ def run(params: Params) -> dict:
     return {**{name: str(path) for name, path in paths.items()}, "total": len(examples), "counts": summary["counts"]}
 
 
+def _draw(rng: random.Random, params: Params, family: str, drill: drills.Drill | None, seen: set) -> tuple[dict, int]:
+    """An example of ``family`` (the drill, if one is given) that is new and whose output fits ``synth.budget``:
+    a duplicate or an over-long one is drawn again. Also returns how many were drawn again for their length."""
+    too_long = 0
+    for _ in range(MAX_RESAMPLES):
+        example = prompt_to_code(rng, params, drill) if drill else BUILDERS[family](rng, params)
+        if not budget.fits(example["output"]):
+            too_long += 1
+        elif example["id"] not in seen:
+            return example, too_long
+    raise self_check.GeneratorBug(f"{MAX_RESAMPLES} duplicate or over-long {family} examples in a row")
+
+
 def family_counts(size: int, mix: dict[str, float]) -> dict[str, int]:
     """Split ``size`` by the shares in ``mix`` (largest remainder, ties in FAMILIES order)."""
     exact = {name: size * mix[name] for name in FAMILIES}
@@ -112,16 +126,14 @@ def family_counts(size: int, mix: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def _problem(
-    rng: random.Random, manifold: str | None = None, n_obstacles: int | None = None, start_heading: int | None = None
-) -> Problem:
+def _problem(rng: random.Random, manifold: str | None = None, n_obstacles: int | None = None) -> Problem:
     """A random problem; the manifold and obstacle count are drawn unless given."""
     if manifold is None:
         manifold = rng.choices(MANIFOLD_NAMES, weights=MANIFOLD_WEIGHTS)[0]
     if n_obstacles is None:
         n_obstacles = rng.choices(range(4), weights=OBSTACLE_COUNT_WEIGHTS)[0]
     cost_kind = rng.choices(COST_KINDS, weights=COST_WEIGHTS)[0]
-    return sample_problem(rng, manifold, n_obstacles, cost_kind, start_heading)
+    return sample_problem(rng, manifold, n_obstacles, cost_kind)
 
 
 def _plain_style(rng: random.Random, problem: Problem, level: str) -> Style:
@@ -130,17 +142,43 @@ def _plain_style(rng: random.Random, problem: Problem, level: str) -> Style:
     return Style.sample(rng, problem.manifold, comments, level)
 
 
-def prompt_to_code(rng: random.Random, params: Params, drill: drills.Drill | None = None) -> dict:
-    """A request and its program, which computes the path and ends with ``visualize(path, field)``."""
-    problem = _problem(rng, **(drills.problem_args(rng, drill) if drill else {}))
-    problem = replace(problem, computed=True, visualized=True)
-    beginner = rng.random() < params.beginner_share or (drill is not None and drill.kind == "beginner")
+@dataclass(frozen=True)
+class Asked:
+    """A request in a user's words and the program that answers it."""
+
+    problem: Problem
+    style: Style
+    level: str
+    instruction: str
+    output: str
+    spec: dict
+
+
+def ask(rng: random.Random, params: Params, drill: drills.Drill | None = None) -> Asked:
+    """A request and its program, which computes the path and ends with ``visualize(path, field)``; the
+    program's notes state its angles in the request's words. The asker (beginner or not, level, comments)
+    is drawn first and kept: a problem whose program would not fit ``synth.budget`` is drawn again. Only
+    beginner drills ask for comments among the drills: the problem another drill pins (three obstacles, an
+    SE(3) pose) rarely fits with them."""
+    beginner = drill.kind == "beginner" if drill else rng.random() < params.beginner_share
     level = rng.choices(LEVELS, weights=BEGINNER_LEVEL_WEIGHTS)[0] if beginner else rng.choice(LEVELS)
     comments = "beginner" if beginner else rng.choices(("none", "sparse"), weights=(0.75, 0.25))[0]
-    style = replace(Style.sample(rng, problem.manifold, comments, level), show_field=True)
-    output, spec = self_check.canonical(render(problem, style), problem)
-    instruction = prompts.instruction(rng, problem, level, beginner, drills.angle_styles(drill))
-    return make_record("prompt_to_code", spec, level, instruction, "", output, drill.kind if drill else None)
+    for _ in range(MAX_RESAMPLES):
+        problem = _problem(rng, **(drills.problem_args(rng, drill) if drill else {}))
+        problem = replace(problem, computed=True, visualized=True)
+        style = replace(Style.sample(rng, problem.manifold, comments, level), show_field=True)
+        phraser = Phraser(rng)
+        instruction = prompts.instruction(rng, problem, level, beginner, phraser)
+        output, spec = self_check.canonical(render(problem, style, angle_words=phraser.angle_words), problem)
+        if budget.fits(output):
+            return Asked(problem, style, level, instruction, output, spec)
+    raise self_check.GeneratorBug(f"no program with {comments} comments fits the budget in {MAX_RESAMPLES} problems")
+
+
+def prompt_to_code(rng: random.Random, params: Params, drill: drills.Drill | None = None) -> dict:
+    asked = ask(rng, params, drill)
+    kind = drill.kind if drill else None
+    return make_record("prompt_to_code", asked.spec, asked.level, asked.instruction, "", asked.output, kind)
 
 
 def code_to_explanation(rng: random.Random, params: Params) -> dict:
@@ -165,12 +203,34 @@ def fix(rng: random.Random, params: Params) -> dict:
 def edit(rng: random.Random, params: Params) -> dict:
     problem, level = _problem(rng), rng.choice(LEVELS)
     style = _plain_style(rng, problem, level)
-    before, _ = self_check.canonical(render(problem, style), problem)
+    before, before_spec = self_check.canonical(render(problem, style), problem)
     instruction, changed, changed_style = edits.edit(rng, problem, style)
     after, spec = self_check.canonical(render(changed, changed_style), changed)
-    if after == before:
-        raise self_check.GeneratorBug(f"edit '{instruction}' left the program unchanged")
+    if nava.spec_difference({"problems": [before_spec]}, {"problems": [spec]}) is None:
+        raise self_check.GeneratorBug(f"edit '{instruction}' left the program's spec unchanged")
     return make_record("edit", spec, level, instruction, before, after)
 
 
-BUILDERS = {"prompt_to_code": prompt_to_code, "code_to_explanation": code_to_explanation, "fix": fix, "edit": edit}
+def follow_up(rng: random.Random, params: Params) -> dict:
+    """A request and its program, then the chat's next message, which changes it (``synth.follow_ups``)."""
+    asked = ask(rng, params)
+    for _ in range(MAX_RESAMPLES):
+        instruction, changed, changed_style = follow_ups.request(rng, asked.problem, asked.style)
+        after, spec = self_check.canonical(render(changed, changed_style), changed)
+        if budget.fits(after):
+            break
+    else:
+        raise self_check.GeneratorBug(f"no follow-up of '{asked.instruction}' fits the budget")
+    if nava.spec_difference({"problems": [asked.spec]}, {"problems": [spec]}) is None:
+        raise self_check.GeneratorBug(f"follow-up '{instruction}' left the program's spec unchanged")
+    history = follow_ups.history(asked.instruction, asked.output)
+    return make_record("follow_up", spec, asked.level, instruction, "", after, history=history)
+
+
+BUILDERS = {
+    "prompt_to_code": prompt_to_code,
+    "code_to_explanation": code_to_explanation,
+    "fix": fix,
+    "edit": edit,
+    "follow_up": follow_up,
+}

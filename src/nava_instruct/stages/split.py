@@ -24,7 +24,7 @@ from nava_instruct.fileio import read_jsonl, write_json, write_jsonl
 from nava_instruct.layout import EVAL_META, GENERATED_EXAMPLES, TRAIN_META
 from nava_instruct.nava.diagnostics import errors
 from nava_instruct.params import StageParams
-from nava_instruct.records import FIELDS, METADATA, make_record
+from nava_instruct.records import FIELDS, METADATA, make_record, public
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +208,8 @@ def run(params: Params) -> dict:
             for key in strata
         },
     }
-    write_jsonl(params.train_out, [{field: e[field] for field in FIELDS} for e in train])
-    write_jsonl(params.eval_out, [{field: e[field] for field in FIELDS} for e in evaluation])
+    write_jsonl(params.train_out, [public(e) for e in train])
+    write_jsonl(params.eval_out, [public(e) for e in evaluation])
     for name, side in ((TRAIN_META, train), (EVAL_META, evaluation)):
         write_jsonl(Path(params.meta_dir) / name, [{k: e[k] for k in (*METADATA, "spec")} for e in side])
     write_json(params.report, report)

@@ -5,7 +5,8 @@ its parameters, the cost kind with its parameters, and whether the path is compu
 The wording comes from level-specific banks of sentence variants in explain_banks.py (GCSE: everyday
 words and analogies; A-level: vectors and geometry; undergrad: metric, geodesic, configuration space;
 PhD: Riemannian and Lie-group structure, optimal control, cost functionals), in prose, bullets or
-numbered steps, with some parts reordered and some remarks optional, so no two read alike.
+numbered steps, with some parts reordered and some remarks optional, so no two read alike. The optional
+remarks and the closing summary are left out of an explanation that would not fit ``synth.budget``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import random
 
 from nava_instruct.nava.domain import MANIFOLDS, Problem
+from nava_instruct.synth import budget
 from nava_instruct.synth import explain_banks as banks
 from nava_instruct.synth.phrasing import Phraser, join
 
@@ -26,6 +28,10 @@ def request(rng: random.Random, level: str) -> tuple[str, str | None]:
 def explanation(rng: random.Random, problem: Problem, level: str, focus: str | None = None) -> str:
     """An explanation of a program with spec ``problem`` for an audience at ``level``."""
     return _Explainer(rng, problem, level, focus).compose()
+
+
+class _Extra(str):
+    """A sentence the explanation can do without: left out when the whole would not fit ``budget``."""
 
 
 def _counted_obstacles(count_text: str, count: int) -> str:
@@ -42,7 +48,7 @@ class _Explainer:
         if level == "gcse":
             self.phraser.angle_style = rng.choice(("degrees", "deg"))
         elif level == "phd":
-            self.phraser.angle_style = rng.choice(("pi", "π", "rad"))
+            self.phraser.angle_style = rng.choice(("pi", "π"))
         self.kind = problem.manifold
         self.fields = {
             "start": self.phraser.point(self.kind, problem.start),
@@ -79,9 +85,9 @@ class _Explainer:
             )
         ]
         if self.rng.random() < 0.6:
-            sentences.append(self.say(banks.OBSTACLE_REMARKS[self.level]))
+            sentences.append(_Extra(self.say(banks.OBSTACLE_REMARKS[self.level])))
         if MANIFOLDS[self.kind].is_pose and self.rng.random() < 0.7:
-            sentences.append(banks.POSITION_ONLY_REMARK[self.level])
+            sentences.append(_Extra(banks.POSITION_ONLY_REMARK[self.level]))
         return sentences
 
     def cost(self) -> list[str]:
@@ -117,7 +123,7 @@ class _Explainer:
                 )
             ]
             if max_acceleration is None and self.rng.random() < 0.5:
-                sentences.append(banks.NO_ACCELERATION_LIMIT_SENTENCE[self.level])
+                sentences.append(_Extra(banks.NO_ACCELERATION_LIMIT_SENTENCE[self.level]))
             return sentences
         return [
             self.say(
@@ -161,15 +167,24 @@ class _Explainer:
             order.insert(0, self.focus)
         sections = [parts[name] for name in order] + [self.outcome()]
         if self.rng.random() < 0.5:
-            sections.append([self.say(banks.OPTIONAL_REMARKS[self.level])])
+            sections.append([_Extra(self.say(banks.OPTIONAL_REMARKS[self.level]))])
         opener = self.say(banks.OPENING_SENTENCES[self.level])
-        closer = self.summary() if self.problem.computed and self.rng.random() < 0.5 else ""
+        closer = _Extra(self.summary()) if self.problem.computed and self.rng.random() < 0.5 else ""
         layout = self.rng.choice(("prose", "paragraphs", "bullets", "numbered"))
-        if layout == "prose":
-            body = " ".join(sentence for section in sections for sentence in section)
-        elif layout == "paragraphs":
-            body = "\n\n".join(" ".join(section) for section in sections)
-        else:
-            marks = [f"{i}." for i in range(1, len(sections) + 1)] if layout == "numbered" else ["-"] * len(sections)
-            body = "\n".join(f"{mark} {' '.join(section)}" for mark, section in zip(marks, sections))
-        return "\n\n".join(part for part in (opener, body, closer) if part)
+        text = _lay_out(layout, opener, sections, closer)
+        if budget.fits(text):
+            return text
+        essentials = [[sentence for sentence in section if not isinstance(sentence, _Extra)] for section in sections]
+        return _lay_out(layout, opener, [section for section in essentials if section], "")
+
+
+def _lay_out(layout: str, opener: str, sections: list[list[str]], closer: str) -> str:
+    """The explanation's text: the opener, its sections in ``layout`` and the closing sentence."""
+    if layout == "prose":
+        body = " ".join(sentence for section in sections for sentence in section)
+    elif layout == "paragraphs":
+        body = "\n\n".join(" ".join(section) for section in sections)
+    else:
+        marks = [f"{i}." for i in range(1, len(sections) + 1)] if layout == "numbered" else ["-"] * len(sections)
+        body = "\n".join(f"{mark} {' '.join(section)}" for mark, section in zip(marks, sections))
+    return "\n\n".join(part for part in (opener, body, closer) if part)

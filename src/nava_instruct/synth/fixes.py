@@ -20,8 +20,8 @@ import re
 
 from nava_instruct.nava import repair
 from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Problem
-from nava_instruct.synth import prompts, self_check
-from nava_instruct.synth.phrasing import pi_form
+from nava_instruct.synth import angles, prompts, self_check
+from nava_instruct.synth.phrasing import exact_words
 from nava_instruct.synth.render import Defect, Style, code_number, render
 
 SYNONYMS = {
@@ -85,7 +85,10 @@ def _code(value) -> str:
 
 
 def _angle_code(value: float) -> str:
-    return f"{code_number(value)} ({pi_form(value)})"
+    """An angle as code, with its exact words unless it is a number of radians already: ``1.0471976 (pi/3)``."""
+    if angles.kind_of(value) == "radians":
+        return code_number(value)
+    return f"{code_number(value)} ({exact_words(value)})"
 
 
 def _obstacle_roles(problem: Problem, *params: str) -> list[str]:

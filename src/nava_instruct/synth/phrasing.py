@@ -2,17 +2,18 @@
 
 A :class:`Phraser` fixes a few style choices per example (``2`` or ``2.0``, ``(0, 0)`` or
 ``x=0, y=0``, ``pi/2`` or ``90 degrees`` ...) and picks among synonyms for each mention, so the
-same problem reads differently across examples while every value stays exact: angles in pi-form
-or degrees are exact multiples of pi/12, and the decimal form keeps four places.
+same problem reads differently across examples while every value stays exact: an angle is only
+stated in a form that gives it exactly (:mod:`synth.angles`), and in the same words at each mention.
 """
 
 from __future__ import annotations
 
 import random
-from fractions import Fraction
 
 from nava_instruct.nava.domain import MANIFOLDS, WEIGHT_NAMES, Point
-from nava_instruct.synth.problems import twelfths
+from nava_instruct.synth import angles
+
+RADIAN_UNITS = (" rad", " radians")
 
 
 def join(items: list[str], conjunction: str = "and") -> str:
@@ -22,9 +23,16 @@ def join(items: list[str], conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
+def decimal_text(value: float) -> str:
+    """A number in its shortest decimal form: ``2``, ``0.35``, ``-1.5``."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
 def pi_form(value: float, symbol: str = "pi") -> str:
-    """An angle as a fraction of pi: ``0``, ``pi/2``, ``-3pi/4``, ``pi``."""
-    fraction = Fraction(twelfths(value), 12)
+    """An angle as a fraction of pi: ``0``, ``pi/2``, ``-3pi/4``, ``2π/9``, ``pi``."""
+    fraction = angles.pi_fraction(value)
+    if fraction is None:
+        raise ValueError(f"{value} is not a fraction of pi")
     if fraction == 0:
         return "0"
     sign = "-" if fraction < 0 else ""
@@ -33,22 +41,39 @@ def pi_form(value: float, symbol: str = "pi") -> str:
     return f"{sign}{numerator}{symbol}{denominator}"
 
 
-def degrees(value: float) -> int:
-    return twelfths(value) * 15
+def exact_styles(value: float) -> tuple[str, ...]:
+    """The :class:`Phraser` angle styles that state ``value`` exactly: pi-forms, degrees, radians."""
+    styles = ("pi", "π") if angles.pi_fraction(value) is not None else ()
+    styles += ("degrees", "deg") if angles.whole_degrees(value) is not None else ()
+    styles += ("rad",) if angles.in_hundredths(value) else ()
+    if not styles:
+        raise ValueError(f"{value} is not an angle the generator draws")
+    return styles
+
+
+def exact_words(value: float) -> str:
+    """An angle in one fixed form that states it exactly: a pi-fraction if it is one (``3pi/5``), else whole
+    degrees (``37 degrees``), else radians (``0.35 rad``)."""
+    kind = angles.kind_of(value)
+    if kind == "pi":
+        return pi_form(value)
+    if kind == "degrees":
+        return f"{angles.whole_degrees(value)} degrees"
+    return decimal_text(value) + RADIAN_UNITS[0]
 
 
 class Phraser:
     """Phrases for one example, with its own style choices and random synonyms."""
 
-    def __init__(self, rng: random.Random, angle_styles: tuple[str, ...] | None = None):
-        """``angle_styles`` (e.g. ``("degrees", "deg")``) fixes every angle's wording to one of them."""
+    def __init__(self, rng: random.Random):
         self.rng = rng
         self.trailing_zero = rng.random() < 0.2
         self.point_style = rng.choice(("tight", "spaced", "spaced", "spaced", "bracket", "named"))
-        self.fixed_angles = angle_styles is not None
-        self.angle_style = rng.choice(angle_styles or ("pi", "pi", "π", "π", "degrees", "deg", "rad"))
+        self.angle_style = rng.choice(("pi", "π", "degrees", "deg"))  # preferred where it is exact
+        self.degree_mark = rng.choice(("°", "°", " deg"))
         self.origin_word = rng.random() < 0.5
         self.british = rng.random() < 0.6
+        self.angle_words: dict[float, str] = {}  # each angle as it was first stated, to say it the same way again
 
     def pick(self, options):
         return self.rng.choice(options)
@@ -63,23 +88,29 @@ class Phraser:
     def number(self, value: float) -> str:
         if value == int(value):
             return f"{int(value)}.0" if self.trailing_zero else str(int(value))
-        return f"{value:.6f}".rstrip("0").rstrip(".")
+        return decimal_text(value)
 
-    def angle(self, value: float, style: str | None = None) -> str:
-        if self.fixed_angles:
-            style = style or self.angle_style
-            if twelfths(value) == 0:  # in the fixed wording: "0 degrees", "0°" or "0"
-                return {"degrees": "0 degrees", "deg": "0°"}.get(style, "0")
-        style = style or (self.angle_style if self.rng.random() < 0.85 else self.pick(("pi", "degrees", "rad")))
-        if twelfths(value) == 0:
-            return self.pick(("0", "0 rad", "0 degrees")) if style in ("degrees", "deg", "rad") else "0"
+    def angle(self, value: float, unit_optional: bool = False) -> str:
+        """An angle in words that state it exactly, the same at every mention; where ``unit_optional``
+        (the context says it is an angle), a value in radians may go without its unit."""
+        if value not in self.angle_words:
+            self.angle_words[value] = self._angle_words(value)
+        words = self.angle_words[value]
+        if unit_optional and words.endswith(RADIAN_UNITS) and self.rng.random() < 0.5:
+            return words.rsplit(" ", 1)[0]
+        return words
+
+    def _angle_words(self, value: float) -> str:
+        styles = exact_styles(value)
+        preferred = self.angle_style in styles and self.rng.random() < 0.85
+        style = self.angle_style if preferred else self.pick(styles)
         if style in ("pi", "π"):
             return pi_form(value, style)
         if style == "degrees":
-            return f"{degrees(value)} degrees"
+            return f"{angles.whole_degrees(value)} degrees"
         if style == "deg":
-            return f"{degrees(value)}°"
-        return f"{value:.4f}".rstrip("0").rstrip(".") + self.pick((" rad", " radians"))
+            return f"{angles.whole_degrees(value)}{self.degree_mark}"
+        return self.number(value) + self.pick(RADIAN_UNITS)
 
     def coords(self, values: list[float], names: str = "xyz") -> str:
         parts = [self.number(value) for value in values]
@@ -94,7 +125,7 @@ class Phraser:
     def point(self, manifold: str, point: Point) -> str:
         """A start, goal or centre, written for its manifold."""
         if manifold == "S1":
-            return self.pick(("angle ", "angle ", "θ = ", "")) + self.angle(point)
+            return self.pick(("angle ", "angle ", "θ = ", "")) + self.angle(point, unit_optional=True)
         if manifold == "SE2":
             return self._pose2(point)
         if manifold == "SE3":
@@ -107,8 +138,8 @@ class Phraser:
         return self.coords(point)
 
     def _pose2(self, pose: list[float]) -> str:
-        (x, y), theta = (self.number(value) for value in pose[:2]), self.angle(pose[2])
         form = self.pick(("tuple", "named", "heading", "facing"))
+        (x, y), theta = (self.number(value) for value in pose[:2]), self.angle(pose[2], form == "named")
         if form == "tuple":
             return f"({x}, {y}, {theta})"
         if form == "named":

@@ -1,10 +1,11 @@
 """Random navigation problems with "nice" numbers, as typed :class:`Problem`s.
 
 Coordinates are multiples of 0.5, radii, weights and speeds come from short lists of exact
-decimals, angles are multiples of pi/12 (stored with seven decimals, as the code writes them),
-and S^2 points are exact decimal points of the sphere. Obstacles stay in program order here (the
-toolkit sorts them). Start and goal keep a margin from every obstacle, obstacles are distinct,
-and on S^1 the arcs never overlap and leave one way round the circle open.
+decimals, angles are whole degrees, fractions of pi or radians with two decimals at most (one kind
+per problem mostly: see :mod:`synth.angles`), and S^2 points are exact decimal points of the
+sphere. Obstacles stay in program order here (the toolkit sorts them). Start and goal keep a margin
+from every obstacle, obstacles are distinct, and on S^1 the arcs keep apart and leave one way
+round the circle open.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from functools import lru_cache
 from itertools import permutations, product
 
 from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Point, Problem
+from nava_instruct.synth import angles
 
 RADII = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 HALF_SIZES = (0.5, 1.0, 1.5)
@@ -25,23 +27,19 @@ CIRCLE_RADII = (1.0, 1.0, 0.5, 1.5, 2.0, 3.0)
 SPHERE_RADII = (1.0, 1.0, 2.0, 3.0, 5.0)
 MARGIN = 0.5  # distance kept between start/goal and a Euclidean obstacle
 CAP_MARGIN = 0.15  # radians kept between start/goal and a cap
+ARC_MARGIN = 0.2  # radians kept between start/goal and an arc
+ARC_GAP = 0.5  # radians kept between two arcs
+CIRCLE_SEPARATION = 0.3  # radians at least between start and goal on S^1
+# The ranges of the angles drawn, in degrees (low, high).
+CIRCLE_RANGE = (-90, 345)  # a point of S^1
+HEADING_RANGE = (-165, 180)  # the heading on SE(2), the yaw on SE(3)
+ROLL_RANGE, PITCH_RANGE = (-90, 90), (-75, 75)
+CAP_RANGE = (10, 60)
+ARC_START_RANGE, ARC_SPAN_RANGE = (0, 300), (30, 90)
 TRIES = 60
 
 # Integer solutions of a^2 + b^2 + c^2 = d^2: the directions of exact decimal points on spheres.
 _QUADRUPLES = ((1, 0, 0, 1), (3, 4, 0, 5), (1, 2, 2, 3), (2, 3, 6, 7), (9, 12, 20, 25), (12, 15, 16, 25))
-
-
-def angle(twelfths: int) -> float:
-    """The angle ``twelfths * pi / 12`` in radians, rounded to seven decimals as written in code."""
-    return round(twelfths * math.pi / 12, 7) + 0.0
-
-
-def twelfths(value: float) -> int:
-    """Invert :func:`angle`; every angle this module draws is a multiple of pi/12."""
-    multiple = round(value * 12 / math.pi)
-    if abs(angle(multiple) - value) > 1e-6:
-        raise ValueError(f"{value} is not a multiple of pi/12")
-    return multiple
 
 
 @lru_cache(maxsize=None)
@@ -70,10 +68,23 @@ def _sphere_angle(first, second) -> float:
     return math.acos(max(-1.0, min(1.0, dot)))
 
 
-def _arc_steps(arc: dict) -> set[int]:
-    """The multiples of pi/12 (mod 24) covered by an arc, ends included."""
-    start, end = twelfths(arc["from"]), twelfths(arc["to"])
-    return {step % 24 for step in range(start, end + 1)}
+def ccw_offset(origin: float, angle: float) -> float:
+    """How far counter-clockwise ``angle`` lies from ``origin``, in [0, 2pi)."""
+    return (angle - origin) % math.tau
+
+
+def _arc_span(arc: dict) -> tuple[float, float]:
+    """An arc as (start, length): swept counter-clockwise from ``from`` to ``to``, as the toolkit reads it."""
+    return arc["from"], ccw_offset(arc["from"], arc["to"])
+
+
+def spans_meet(first: tuple[float, float], second: tuple[float, float], gap: float = 0.0) -> bool:
+    """Whether two counter-clockwise spans (start, length) of the circle come within ``gap`` of each other."""
+    (first_start, first_length), (second_start, second_length) = first, second
+    return (
+        ccw_offset(first_start, second_start) <= first_length + gap
+        or ccw_offset(second_start, first_start) <= second_length + gap
+    )
 
 
 def too_close(manifold: str, obstacle: dict, point: Point) -> bool:
@@ -87,7 +98,7 @@ def too_close(manifold: str, obstacle: dict, point: Point) -> bool:
             for x, low, high in zip(position, obstacle["min_corner"], obstacle["max_corner"])
         )
     if obstacle["kind"] == "arc":
-        return twelfths(point) % 24 in _arc_steps(obstacle)
+        return spans_meet((point, 0.0), _arc_span(obstacle), ARC_MARGIN)
     return _sphere_angle(point, obstacle["center"]) < obstacle["angle"] + CAP_MARGIN
 
 
@@ -97,11 +108,8 @@ def is_free(problem: Problem, point: Point) -> bool:
 
 def _circle_passable(start: float, goal: float, arcs: list[dict]) -> bool:
     """On S^1, whether one of the two ways from start to goal crosses no arc."""
-    start_step, goal_step = twelfths(start) % 24, twelfths(goal) % 24
-    blocked = set().union(*(_arc_steps(arc) for arc in arcs))
-    counter_clockwise = {(start_step + step) % 24 for step in range((goal_step - start_step) % 24 + 1)}
-    clockwise = {(goal_step + step) % 24 for step in range((start_step - goal_step) % 24 + 1)}
-    return not (counter_clockwise & blocked) or not (clockwise & blocked)
+    ways = ((start, ccw_offset(start, goal)), (goal, ccw_offset(goal, start)))
+    return any(not any(spans_meet(way, _arc_span(arc)) for arc in arcs) for way in ways)
 
 
 def sample_radius(rng: random.Random, manifold: str) -> float | None:
@@ -113,45 +121,48 @@ def sample_radius(rng: random.Random, manifold: str) -> float | None:
     return None
 
 
-def sample_point(rng: random.Random, manifold: str, radius: float | None, heading: int | None = None) -> Point:
-    """A point of the manifold: a position, a pose, an angle or a point of the sphere.
-
-    ``heading`` (in twelfths of pi) fixes the angle on S^1, the heading on SE(2) or the yaw on SE(3).
-    """
+def sample_point(rng: random.Random, manifold: str, radius: float | None, angle_kind: str | None = None) -> Point:
+    """A point of the manifold: a position, a pose, an angle or a point of the sphere; its angles are
+    of ``angle_kind`` (each of its own kind if None: see :mod:`synth.angles`)."""
     if manifold == "S1":
-        return angle(rng.randint(-6, 23) if heading is None else heading)
+        return angles.draw(rng, *CIRCLE_RANGE, angle_kind)
     if manifold == "S2":
         return list(rng.choice(sphere_points(radius)))
     point = [_coord(rng, -4, 10) for _ in range(MANIFOLDS[manifold].position_dims)]
-    if manifold == "SE2":
-        point.append(angle(rng.randint(-11, 12)))
-    elif manifold == "SE3":
-        point += [angle(rng.randint(-6, 6)), angle(rng.randint(-5, 5)), angle(rng.randint(-11, 12))]
-    if heading is not None and manifold in ("SE2", "SE3"):
-        point[-1] = angle(heading)
-    return point
+    ranges = {"SE2": (HEADING_RANGE,), "SE3": (ROLL_RANGE, PITCH_RANGE, HEADING_RANGE)}.get(manifold, ())
+    return point + [angles.draw(rng, *limits, angle_kind) for limits in ranges]
 
 
 def far_enough(manifold: str, start: Point, goal: Point) -> bool:
     """Start and goal are clearly apart (and not antipodal on S^2)."""
     if manifold == "S1":
-        return twelfths(start) % 24 != twelfths(goal) % 24
+        return min(ccw_offset(start, goal), ccw_offset(goal, start)) >= CIRCLE_SEPARATION
     if manifold == "S2":
         return 0.5 < _sphere_angle(start, goal) < math.pi - 0.3
     space = MANIFOLDS[manifold]
     return math.dist(space.position(start), space.position(goal)) >= 3.0
 
 
-def _draw_obstacle(rng: random.Random, problem: Problem, kind: str) -> dict:
+def cap_angle(rng: random.Random, angle_kind: str | None = None) -> float:
+    """The angle of a cap, well inside (0, pi)."""
+    return angles.draw(rng, *CAP_RANGE, angle_kind)
+
+
+def _draw_arc(rng: random.Random, angle_kind: str | None) -> dict:
+    """An arc within [0, 2pi) that sweeps between ARC_SPAN_RANGE degrees."""
+    start = angles.draw(rng, *ARC_START_RANGE, angle_kind)
+    shortest, longest = (math.degrees(start) + span for span in ARC_SPAN_RANGE)
+    return {"kind": "arc", "from": start, "to": angles.draw(rng, shortest, min(longest, 359), angle_kind)}
+
+
+def _draw_obstacle(rng: random.Random, problem: Problem, kind: str, angle_kind: str | None) -> dict:
     if kind == "arc":
-        span = rng.choice((2, 3, 4, 6))
-        first = rng.randint(0, 23 - span)
-        return {"kind": "arc", "from": angle(first), "to": angle(first + span)}
+        return _draw_arc(rng, angle_kind)
     if kind == "cap":
         return {
             "kind": "cap",
             "center": list(rng.choice(sphere_points(problem.radius))),
-            "angle": angle(rng.randint(1, 4)),
+            "angle": cap_angle(rng, angle_kind),
         }
     space = MANIFOLDS[problem.manifold]
     start, goal = space.position(problem.start), space.position(problem.goal)
@@ -167,19 +178,21 @@ def _draw_obstacle(rng: random.Random, problem: Problem, kind: str) -> dict:
     }
 
 
-def sample_obstacle(rng: random.Random, problem: Problem) -> dict | None:
-    """A new obstacle for ``problem`` that keeps start and goal free, or None if none was found."""
+def sample_obstacle(rng: random.Random, problem: Problem, angle_kind: str | None = None) -> dict | None:
+    """A new obstacle for ``problem`` that keeps start and goal free, or None if none was found; its
+    angles are of ``angle_kind`` (each of its own kind if None)."""
     kinds = MANIFOLDS[problem.manifold].obstacles
     for _ in range(TRIES):
-        obstacle = _draw_obstacle(rng, problem, rng.choice(kinds))
+        obstacle = _draw_obstacle(rng, problem, rng.choice(kinds), angle_kind)
         if obstacle in problem.obstacles or any(
             too_close(problem.manifold, obstacle, point) for point in (problem.start, problem.goal)
         ):
             continue
         if obstacle["kind"] == "arc":
-            steps = _arc_steps(obstacle)
-            near = {(step + side) % 24 for arc in problem.obstacles for step in _arc_steps(arc) for side in (-1, 0, 1)}
-            if steps & near or not _circle_passable(problem.start, problem.goal, [*problem.obstacles, obstacle]):
+            span = _arc_span(obstacle)
+            if any(spans_meet(span, _arc_span(arc), ARC_GAP) for arc in problem.obstacles):
+                continue
+            if not _circle_passable(problem.start, problem.goal, [*problem.obstacles, obstacle]):
                 continue
         return obstacle
     return None
@@ -220,15 +233,12 @@ def sample_outputs(rng: random.Random) -> tuple[bool, bool]:
     return (True, True) if roll < 0.78 else (True, False) if roll < 0.92 else (False, False)
 
 
-def sample_problem(
-    rng: random.Random, manifold: str, n_obstacles: int, cost_kind: str, start_heading: int | None = None
-) -> Problem:
-    """A random problem on ``manifold`` with exactly ``n_obstacles`` obstacles and that cost kind;
-    ``start_heading`` fixes the start's angle (see :func:`sample_point`)."""
+def sample_problem(rng: random.Random, manifold: str, n_obstacles: int, cost_kind: str) -> Problem:
+    """A random problem on ``manifold`` with exactly ``n_obstacles`` obstacles and that cost kind."""
     space = MANIFOLDS[manifold]
     for _ in range(TRIES):
-        radius = sample_radius(rng, manifold)
-        start, goal = sample_point(rng, manifold, radius, start_heading), sample_point(rng, manifold, radius)
+        radius, angle_kind = sample_radius(rng, manifold), angles.problem_kind(rng)
+        start, goal = sample_point(rng, manifold, radius, angle_kind), sample_point(rng, manifold, radius, angle_kind)
         if space.position_dims is not None and rng.random() < 0.15:  # start at the origin, as people often do
             start = [0.0] * space.position_dims + start[space.position_dims :]
         if not far_enough(manifold, start, goal):
@@ -246,7 +256,7 @@ def sample_problem(
             visualized=visualized,
         )
         while len(problem.obstacles) < n_obstacles:
-            obstacle = sample_obstacle(rng, problem)
+            obstacle = sample_obstacle(rng, problem, angle_kind)
             if obstacle is None:
                 break
             problem = replace(problem, obstacles=(*problem.obstacles, obstacle))

@@ -70,8 +70,8 @@ def _capital(text: str) -> str:
 class _Parts:
     """The phrases of one instruction, drawn once so that every template can use them."""
 
-    def __init__(self, rng: random.Random, problem: Problem, level: str, angle_styles: tuple[str, ...] | None = None):
-        phraser = self.phraser = Phraser(rng, angle_styles)
+    def __init__(self, rng: random.Random, problem: Problem, level: str, phraser: Phraser):
+        self.phraser = phraser
         self.manifold = phraser.manifold(problem.manifold, problem.radius, level)
         self.start = phraser.point(problem.manifold, problem.start)
         self.goal = phraser.point(problem.manifold, problem.goal)
@@ -178,14 +178,15 @@ class _Fields(dict):
 
 
 def instruction(
-    rng: random.Random, problem: Problem, level: str, beginner: bool, angle_styles: tuple[str, ...] | None = None
+    rng: random.Random, problem: Problem, level: str, beginner: bool, phraser: Phraser | None = None
 ) -> str:
-    """A prompt_to_code instruction for ``problem`` from an asker at ``level``; ``angle_styles`` fixes
-    the wording of its angles (see :class:`Phraser`)."""
+    """A prompt_to_code instruction for ``problem`` from an asker at ``level``, its values in the words of
+    ``phraser`` (a new one if None), which keeps the words it gave each angle (``Phraser.angle_words``)."""
+    phraser = phraser or Phraser(rng)
     if rng.random() < USER_SHARE:
-        text = user_requests.request(rng, problem, angle_styles)
+        text = user_requests.request(rng, problem, phraser)
     else:
-        text = rng.choice(TEMPLATES).format_map(_Fields(_Parts(rng, problem, level, angle_styles), rng))
+        text = rng.choice(TEMPLATES).format_map(_Fields(_Parts(rng, problem, level, phraser), rng))
     intro = rng.choice(_INTRO[level]) if beginner or rng.random() < 0.35 else ""
     gap = "\n" if "\n" in text else " "
     if beginner and rng.random() < 0.25:

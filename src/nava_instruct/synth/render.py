@@ -1,10 +1,11 @@
 """A problem spec as NAVA source, in one of many surface styles (before the canonical formatter).
 
 A :class:`Style` fixes the binding names, what is let-bound and what is inlined, whether default
-arguments are spelt out, and how much commenting there is (none, sparse ``// pi/2`` notes, or
-beginner comments above every step). Rendering the same spec twice with one style gives the same
-text, and an edited spec keeps the style, so an edit changes only what it must. A ``Defect`` hook
-can alter one call or value while rendering: that is how :mod:`fixes` breaks programs.
+arguments are spelt out, and how much commenting there is (none, sparse notes of the angles as
+the request said them, ``// 37 degrees``, or beginner comments above every step). Rendering the
+same spec twice with one style gives the same text, and an edited spec keeps the style, so an edit
+changes only what it must. A ``Defect`` hook can alter one call or value while rendering: that
+is how :mod:`fixes` breaks programs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 
 from nava_instruct.nava.domain import MANIFOLDS, OBSTACLES, WEIGHT_NAMES, Problem
-from nava_instruct.synth.phrasing import pi_form
+from nava_instruct.synth.phrasing import exact_words
 
 _NAMES = {
     "manifold": ("M", "M", "manifold", "space", "world", "C"),
@@ -36,80 +37,30 @@ _NAMES = {
 }
 Args = list[tuple[str | None, str]]  # a call's arguments: (name or None for positional, code)
 _COST_WORD = {"geodesic": "length", "weighted": "smooth", "time_optimal": "time", "energy_optimal": "energy"}
-# Beginner comments: key -> (everyday wordings, technical wordings); one wording is picked per style.
+# Beginner comments: key -> (everyday wordings, technical wordings); one wording is picked per style. One
+# short line per step, and none mentions obstacles unless the problem has some.
 _COMMENTS = {
-    "header": (
-        ("Plan a path from a start to a goal", "A navigation problem: where we are, where we go, and what to avoid"),
-        ("Navigation problem: manifold, endpoints, obstacles and cost", "Path-planning query, set up step by step"),
-    ),
-    "manifold:R2": (
-        ("Our world is a flat 2D plane", "Create a flat 2D plane to move around in"),
-        ("The configuration space is the Euclidean plane R^2",),
-    ),
-    "manifold:R3": (
-        ("Our world is ordinary 3D space", "Make a 3D space to move through"),
-        ("The configuration space is Euclidean R^3",),
-    ),
-    "manifold:S1": (
-        ("Our world is a circle: positions are angles", "We move around a circle"),
-        ("The manifold is the circle S^1; points are angles in radians",),
-    ),
-    "manifold:S2": (
-        ("Our world is the surface of a ball (a sphere)", "We move on the outside of a sphere"),
-        ("The manifold is the 2-sphere; points are 3D vectors of norm r",),
-    ),
-    "manifold:SE2": (
-        ("The robot has a position and a facing direction", "Each state is where the robot is and which way it faces"),
-        ("Planar rigid-body poses: SE(2)",),
-    ),
-    "manifold:SE3": (
-        ("The robot has a 3D position and can tilt and turn", "Each state is a 3D position plus roll, pitch and yaw"),
-        ("Rigid-body poses in 3D: SE(3)",),
-    ),
-    "endpoints": (
-        ("Where we start and where we want to finish", "Set the start point and the goal point"),
-        ("Boundary conditions: start and goal",),
-    ),
-    "units:S1": (("These are angles in radians",), ("Angles are in radians",)),
-    "units:S2": (("These points sit on the sphere's surface",), ("Points must lie on the sphere",)),
-    "units:SE2": (
-        ("Each pose is [x, y, heading], heading in radians",),
-        ("Poses are [x, y, theta] with theta in radians",),
-    ),
-    "units:SE3": (
-        ("Each pose is [x, y, z, roll, pitch, yaw]",),
-        ("Poses are [x, y, z, roll, pitch, yaw], angles in radians",),
-    ),
-    "obstacles": (
-        ("Things the path must go around", "Obstacles: places the path is not allowed to go"),
-        ("Obstacles (forbidden regions)", "The free space excludes these regions"),
-    ),
-    "cost:geodesic": (
-        ("Ask for the shortest route", "The cost is just the length of the path"),
-        ("Geodesic cost: path length under the metric",),
-    ),
-    "cost:weighted": (
-        (
-            "Weights say what matters most: shortness, gentle turns, smoothness, energy",
-            "A bigger weight means that part matters more",
-        ),
-        ("Weighted sum of length, curvature, jerk and energy terms",),
-    ),
-    "cost:time_optimal": (
-        ("Get there as fast as possible, within the speed limit", "Fastest route, but never faster than max_velocity"),
-        ("Minimum-time cost with velocity (and acceleration) bounds",),
-    ),
-    "cost:energy_optimal": (
-        ("Use as little energy as possible", "Save energy along the way"),
-        ("Minimum-energy cost",),
-    ),
-    "no_obstacles": (("Nothing is in the way, so the obstacle list is empty",), ("No obstacles",)),
-    "field": (
-        ("Build a field that pulls the path towards the goal", "Put everything together into a navigation field"),
-        ("The navigation field encodes the cost and the obstacles",),
-    ),
-    "path": (("Work out the best path", "Find the best route through the field"), ("Solve for the optimal path",)),
-    "show": (("Draw the path on the screen", "Show the result"), ("Plot the result",)),
+    "manifold:R2": (("A flat 2D plane", "Our world: a flat plane"), ("The plane R^2",)),
+    "manifold:R3": (("Ordinary 3D space", "Our world: 3D space"), ("Euclidean space R^3",)),
+    "manifold:S1": (("A circle: positions are angles",), ("The circle S^1",)),
+    "manifold:S2": (("The surface of a ball", "Our world: a sphere"), ("The 2-sphere S^2",)),
+    "manifold:SE2": (("Position plus facing direction",), ("Planar poses: SE(2)",)),
+    "manifold:SE3": (("Moving and turning in 3D",), ("Rigid-body poses: SE(3)",)),
+    "endpoints:R2": (("Where we start and finish",), ("Start and goal",)),
+    "endpoints:R3": (("Where we start and finish",), ("Start and goal",)),
+    "endpoints:S1": (("Start and goal angles, in radians",), ("Start and goal angles (radians)",)),
+    "endpoints:S2": (("Start and goal, on the sphere",), ("Start and goal on the sphere",)),
+    "endpoints:SE2": (("Start and goal as [x, y, heading]",), ("Poses [x, y, theta]",)),
+    "endpoints:SE3": (("Where we start and finish",), ("Start and goal poses",)),
+    "obstacles": (("Things to go around", "Places the path must avoid"), ("Obstacles (forbidden regions)",)),
+    "no_obstacles": (("Nothing is in the way", "No obstacles here"), ("No obstacles",)),
+    "cost:geodesic": (("Take the shortest route",), ("Geodesic cost: path length",)),
+    "cost:weighted": (("Weights say what matters most",), ("Weighted sum of cost terms",)),
+    "cost:time_optimal": (("As fast as the limits allow",), ("Minimum-time cost with bounds",)),
+    "cost:energy_optimal": (("Use as little energy as possible",), ("Minimum-energy cost",)),
+    "field": (("Put it all together", "Build the navigation field"), ("The navigation field",)),
+    "path": (("Find the best path",), ("Solve for the optimal path",)),
+    "show": (("Draw the path", "Show the result"), ("Plot the result",)),
 }
 
 
@@ -201,8 +152,9 @@ class _Writer:
 
 
 class _Renderer:
-    def __init__(self, problem: Problem, style: Style, defect: Defect | None):
+    def __init__(self, problem: Problem, style: Style, defect: Defect | None, angle_words: dict[float, str]):
         self.problem, self.style, self.defect = problem, style, defect or Defect()
+        self.angle_words = angle_words
         self.space = MANIFOLDS[problem.manifold]
         self.out = _Writer()
 
@@ -236,21 +188,24 @@ class _Renderer:
         self.out.statement(f"let {name} = {expr}", note)
         return name
 
+    def said(self, angle: float) -> str:
+        """An angle in the request's words (``37°``, ``3pi/5``, ``0.35 rad``), else in its exact words."""
+        return self.angle_words.get(angle) or exact_words(angle)
+
     def angle_note(self, role: str, value) -> str | None:
-        """A ``// pi/2`` note for a let-bound value that holds angles."""
+        """A ``// 37 degrees`` note for a let-bound value that holds angles."""
         if self.style.comments == "none":
             return None
         if self.problem.manifold == "S1":
-            return pi_form(value)
+            return self.said(value)
         if self.problem.manifold == "SE2":
-            return f"theta = {pi_form(value[2])}"
+            return f"theta = {self.said(value[2])}"
         if self.problem.manifold == "SE3":
-            return "roll {}, pitch {}, yaw {}".format(*(pi_form(angle) for angle in value[3:]))
+            return "roll {}, pitch {}, yaw {}".format(*(self.said(angle) for angle in value[3:]))
         return None
 
     # -- the program, top to bottom -----------------------------------------------------------
     def render(self) -> str:
-        self.beginner("header")
         manifold = self.manifold()
         start, goal = self.endpoints()
         obstacles = self.obstacles()
@@ -263,13 +218,12 @@ class _Renderer:
         radius = [("radius", self.num(self.problem.radius))] if self.space.has_radius else []
         args = [("dim", "3")] if name == "R3" else radius
         self.beginner(f"manifold:{name}")
-        wants_note = self.style.comments != "none" and self.pick("mnote", ("y", "n")) == "y"
+        wants_note = self.style.comments == "sparse" and self.pick("mnote", ("y", "n")) == "y"
         note = self.space.notation if wants_note else None
         return self.bind_or_inline(self.style.manifold_name, self.call("manifold", self.space.builtin, args), note)
 
     def endpoints(self) -> tuple[str, str]:
-        self.beginner("endpoints")
-        self.beginner(f"units:{self.problem.manifold}")
+        self.beginner(f"endpoints:{self.problem.manifold}")
         names = []
         for role, name, point in (
             ("start", self.style.start_name, self.problem.start),
@@ -284,11 +238,11 @@ class _Renderer:
         kind = OBSTACLES[obstacle["kind"]]
         args = [(param, self.value_text(obstacle[param])) for param in kind.params]
         note = None
-        if self.style.comments != "none":  # the angles of an arc or a cap in pi-form
+        if self.style.comments != "none":  # the angles of an arc or a cap, as the request said them
             if obstacle["kind"] == "arc":
-                note = f"from {pi_form(obstacle['from'])} to {pi_form(obstacle['to'])}"
+                note = f"from {self.said(obstacle['from'])} to {self.said(obstacle['to'])}"
             elif obstacle["kind"] == "cap":
-                note = f"angle {pi_form(obstacle['angle'])}"
+                note = f"angle {self.said(obstacle['angle'])}"
         return self.call(f"obstacle{index}", kind.builtin, args), note
 
     def obstacles(self) -> str | None:
@@ -340,7 +294,7 @@ class _Renderer:
         args = [("manifold", manifold), ("start", start), ("goal", goal)]
         args += [("obstacles", obstacles)] if obstacles is not None else []
         args += [("cost", cost)] if cost is not None else []
-        if obstacles == "[]":
+        if not self.problem.obstacles:
             self.beginner("no_obstacles")
         self.beginner("field")
         self.out.statement(f"let {self.style.field_name} = " + self.call("field", "navigation_field", args))
@@ -358,6 +312,9 @@ class _Renderer:
             self.out.statement(self.call("visualize", "visualize", shown))
 
 
-def render(problem: Problem, style: Style, defect: Defect | None = None) -> str:
-    """NAVA source for ``problem`` in ``style`` (not yet canonically formatted)."""
-    return _Renderer(problem, style, defect).render()
+def render(
+    problem: Problem, style: Style, defect: Defect | None = None, angle_words: dict[float, str] | None = None
+) -> str:
+    """NAVA source for ``problem`` in ``style`` (not yet canonically formatted); ``angle_words`` are the
+    request's words for its angles (see ``Phraser.angle_words``), which the notes repeat."""
+    return _Renderer(problem, style, defect, angle_words or {}).render()

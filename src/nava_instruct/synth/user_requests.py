@@ -7,7 +7,7 @@ leaves values to the language's defaults: no cost means the geodesic cost, no ob
 list, a circle or sphere without a radius has radius 1.0, an energy-optimal cost without a weight
 has energy weight 1.0. A request that says nothing about the path still gets the program that
 computes and visualises it (docs/dataset.md). Every value that is stated is exact, in the
-:class:`Phraser`'s numbers and angles (radians, degrees or pi-fractions).
+:class:`Phraser`'s numbers and angles (whole degrees, pi-fractions or radians: ``synth.angles``).
 """
 
 from __future__ import annotations
@@ -22,12 +22,31 @@ DEFAULT_SHARE = 0.5  # how often a value equal to its default is left unsaid
 _COST_FIELDS = {"velocity": "max_velocity", "acceleration": "max_acceleration", "weight": "energy_weight"}  # banks'
 
 
+def obstacle_in_words(phraser: Phraser, obstacle: dict, terse: bool = False) -> str:
+    """The obstacle as a world object (or, tersely, maybe by its kind), with every parameter."""
+    kind = obstacle["kind"]
+    word = phraser.pick(banks.WORLD_OBJECTS[kind] + (banks.KIND_NAMES[kind] if terse else ()))
+    if kind in ("arc", "cap"):
+        shape = kind
+    else:
+        shape = "round" if "radius" in obstacle else "box"
+    if shape == "arc":
+        values = {"start": phraser.angle(obstacle["from"]), "end": phraser.angle(obstacle["to"])}
+    elif shape == "cap":
+        values = {"center": phraser.coords(obstacle["center"]), "angle": phraser.angle(obstacle["angle"])}
+    elif shape == "round":
+        values = {"center": phraser.coords(obstacle["center"]), "radius": phraser.number(obstacle["radius"])}
+    else:
+        values = {"low": phraser.coords(obstacle["min_corner"]), "high": phraser.coords(obstacle["max_corner"])}
+    template = phraser.pick((banks.TERSE_OBSTACLES if terse else banks.OBSTACLES)[shape])
+    return template.format(word=word, article=phraser.article(word), centred=phraser.centred(), **values)
+
+
 class _User:
     """The words of one user's request, drawn from the banks with one :class:`Phraser`."""
 
-    def __init__(self, rng: random.Random, problem: Problem, terse: bool, angle_styles: tuple[str, ...] | None = None):
-        self.rng, self.problem, self.terse = rng, problem, terse
-        self.phraser = Phraser(rng, angle_styles)
+    def __init__(self, rng: random.Random, problem: Problem, terse: bool, phraser: Phraser):
+        self.rng, self.problem, self.terse, self.phraser = rng, problem, terse, phraser
 
     def pick(self, options):
         return self.rng.choice(options)
@@ -47,28 +66,8 @@ class _User:
     def endpoint(self, which: str) -> str:
         return self.phraser.point(self.problem.manifold, getattr(self.problem, which))
 
-    def obstacle(self, obstacle: dict) -> str:
-        """The obstacle as a world object (or, tersely, maybe by its kind), with every parameter."""
-        phraser, kind = self.phraser, obstacle["kind"]
-        words = banks.WORLD_OBJECTS[kind] + (banks.KIND_NAMES[kind] if self.terse else ())
-        word = self.pick(words)
-        if kind in ("arc", "cap"):
-            shape = kind
-        else:
-            shape = "round" if "radius" in obstacle else "box"
-        if shape == "arc":
-            values = {"start": phraser.angle(obstacle["from"]), "end": phraser.angle(obstacle["to"])}
-        elif shape == "cap":
-            values = {"center": phraser.coords(obstacle["center"]), "angle": phraser.angle(obstacle["angle"])}
-        elif shape == "round":
-            values = {"center": phraser.coords(obstacle["center"]), "radius": phraser.number(obstacle["radius"])}
-        else:
-            values = {"low": phraser.coords(obstacle["min_corner"]), "high": phraser.coords(obstacle["max_corner"])}
-        template = self.pick((banks.TERSE_OBSTACLES if self.terse else banks.OBSTACLES)[shape])
-        return template.format(word=word, article=phraser.article(word), centred=phraser.centred(), **values)
-
     def obstacles(self) -> list[str]:
-        return [self.obstacle(obstacle) for obstacle in self.problem.obstacles]
+        return [obstacle_in_words(self.phraser, obstacle, self.terse) for obstacle in self.problem.obstacles]
 
     def weights(self) -> str:
         cost, phraser = self.problem.cost, self.phraser
@@ -174,7 +173,7 @@ def _chatty(user: _User) -> str:
 SHAPES = {"terse": _terse, "casual": _casual, "chatty": _chatty}
 
 
-def request(rng: random.Random, problem: Problem, angle_styles: tuple[str, ...] | None = None) -> str:
-    """A request for ``problem`` in a user's words: terse, casual or chatty (angles as in :class:`Phraser`)."""
+def request(rng: random.Random, problem: Problem, phraser: Phraser) -> str:
+    """A request for ``problem`` in a user's words: terse, casual or chatty, its values in ``phraser``'s words."""
     shape = rng.choice(tuple(SHAPES))
-    return SHAPES[shape](_User(rng, problem, terse=shape == "terse", angle_styles=angle_styles))
+    return SHAPES[shape](_User(rng, problem, terse=shape == "terse", phraser=phraser))
