@@ -19,7 +19,7 @@ export MPLBACKEND := Agg
 # dvc.yaml's commands call `nava-instruct` from the virtual environment.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test lock clean nix-tools sign verify audit image image-lock image-tools repro-image
+.PHONY: setup repro test lock clean nix-tools sign verify audit image image-lock image-tools repro-image audit-image
 
 setup: $(INSTALLED)
 
@@ -74,6 +74,10 @@ image-lock: setup image-tools
 # `dvc repro` with every stage's command run inside the image, no network (image/bin/nava-instruct).
 repro-image: image
 	PATH=$(abspath image/bin):$$PATH $(BIN)/dvc repro
+
+# The audit with every stage of the rebuild run inside the image (REV=...).
+audit-image: image
+	$(BIN)/nava-instruct audit --rev $(REV) --out audit --image
 
 # podman, mmdebstrap and runc from Debian, as nix-tools installs nix-bin: only when missing and root.
 image-tools:

@@ -8,6 +8,7 @@ import pytest
 from helpers import (
     TINY_CHAT_TEMPLATE,
     convert_params,
+    publish_tiny_pipeline,
     random_adapter,
     save_tiny_llama,
     save_tiny_smol_llama,
@@ -104,3 +105,10 @@ def tiny_smol_stages(tiny_smol_model, tmp_path_factory) -> Path:
     )
     convert.run(convert_params(root / "merged", root / "base", root / "gguf"))
     return root
+
+
+@pytest.fixture(scope="session")
+def published(tiny_smol_model, tmp_path_factory) -> tuple[Path, str]:
+    """A repository whose HEAD holds the dvc.lock of a full tiny pipeline run, and that commit (audits rebuild it)."""
+    repo = tmp_path_factory.mktemp("audited") / "repo"
+    return repo, publish_tiny_pipeline(repo, tiny_smol_model)

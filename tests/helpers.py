@@ -7,6 +7,9 @@ import json
 import math
 import os
 import re
+import shutil
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +27,7 @@ from nava_instruct.nava.syntax import _SyntaxProblem, lark_parser
 
 REPO = Path(__file__).resolve().parents[1]
 CONVERTER = REPO / ".venv" / "llama.cpp"  # fetched by `make setup`
+GOLDEN = REPO / "tests" / "golden" / "adapter_sha256.json"  # per numerics class, the tiny model's adapter sha256
 
 
 def write_params_file(path: Path, **sections: dict) -> Path:
@@ -369,3 +373,82 @@ def graded_sample(reference: str, answer: str, stopped: bool = True, **fields) -
         "stopped_at_eos": stopped,
         "verdict": scoring.score_code(answer, spec),
     } | fields
+
+
+# --- A scratch repository holding a whole pipeline run on the tiny model (audits rebuild it) ---
+
+BIN = Path(sys.executable).parent  # the virtual environment's tools: dvc, nava-instruct
+TINY_PROFILE = {
+    "generate": {"size": 240},
+    "base": {"source": "local", "path": "tiny-base", "trust_remote_code": False, "out_dir": "models/base"},
+    "train": {
+        "max_steps": 2,
+        "warmup_steps": 0,
+        "batch_size": 4,
+        "grad_accum": 1,
+        "max_length": 256,
+        "eval_examples": 8,
+        "eval_every": 2,
+        "checkpoint_every": 2,
+    },
+    "parity": {
+        "prompts": 2,
+        "max_new_tokens": 4,
+        "f16_min_greedy_equal": 0.0,
+        "f16_min_top1": 0.0,
+        "f16_max_abs_logprob_diff": 100.0,
+        "quantized_min_top1": 0.0,
+        "quantized_max_mean_kl": 100.0,
+    },
+    "evaluate": {
+        "prompts_per_family": {"prompt_to_code": 2, "code_to_explanation": 1, "fix": 1, "edit": 1},
+        "max_new_tokens": 8,
+    },
+}
+GIT = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+def sh(workdir: Path, *command: str) -> str:
+    env = {
+        **os.environ,
+        **GIT,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "DVC_NO_ANALYTICS": "1",
+        "PYTHONHASHSEED": "0",
+        "TOKENIZERS_PARALLELISM": "false",
+        "MPLBACKEND": "Agg",
+    }
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def commit(workdir: Path, message: str) -> str:
+    sh(workdir, "git", "add", "-A")
+    sh(workdir, "git", "commit", "-qm", message)
+    return sh(workdir, "git", "rev-parse", "HEAD").strip()
+
+
+def publish_tiny_pipeline(repo: Path, tiny_smol_model: Path) -> str:
+    """A git repository at ``repo`` whose HEAD holds the dvc.lock of a full run of the pipeline on the tiny
+    profile (and the image launcher, so that it can be rebuilt in the image); that commit."""
+    repo.mkdir()
+    for name in ("dvc.yaml", ".dvcignore", "requirements.lock", "requirements-cuda.lock", "requirements-nodeps.lock"):
+        shutil.copy(REPO / name, repo / name)
+    shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(REPO / "image", repo / "image")
+    shutil.copytree(REPO / "data" / "extra", repo / "data" / "extra")
+    (repo / "data" / "eval_requests").mkdir()
+    for held_out in (REPO / "data" / "eval_requests").glob("*.jsonl"):  # two requests of each set
+        lines = held_out.read_text().splitlines(keepends=True)[:2]
+        (repo / "data" / "eval_requests" / held_out.name).write_text("".join(lines))
+    shutil.copytree(tiny_smol_model, repo / "tiny-base")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    for section, values in TINY_PROFILE.items():
+        params[section] = {**params[section], **values} if section != "base" else values
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sh(repo, "git", "init", "-q")
+    sh(repo, str(BIN / "dvc"), "init", "-q")
+    commit(repo, "tiny profile")
+    sh(repo, str(BIN / "dvc"), "repro")
+    return commit(repo, "pipeline run")

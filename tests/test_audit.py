@@ -6,96 +6,16 @@ pipeline runs once, its dvc.lock is committed, and the audit rebuilds that commi
 """
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from helpers import REPO
+from helpers import BIN, commit, sh
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.release import audit as audit_module
-
-BIN = Path(sys.executable).parent
-TINY_PROFILE = {
-    "generate": {"size": 240},
-    "base": {"source": "local", "path": "tiny-base", "trust_remote_code": False, "out_dir": "models/base"},
-    "train": {
-        "max_steps": 2,
-        "warmup_steps": 0,
-        "batch_size": 4,
-        "grad_accum": 1,
-        "max_length": 256,
-        "eval_examples": 8,
-        "eval_every": 2,
-        "checkpoint_every": 2,
-    },
-    "parity": {
-        "prompts": 2,
-        "max_new_tokens": 4,
-        "f16_min_greedy_equal": 0.0,
-        "f16_min_top1": 0.0,
-        "f16_max_abs_logprob_diff": 100.0,
-        "quantized_min_top1": 0.0,
-        "quantized_max_mean_kl": 100.0,
-    },
-    "evaluate": {
-        "prompts_per_family": {"prompt_to_code": 2, "code_to_explanation": 1, "fix": 1, "edit": 1},
-        "max_new_tokens": 8,
-    },
-}
-GIT = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-
-
-def sh(workdir: Path, *command: str) -> str:
-    env = {
-        **os.environ,
-        **GIT,
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "DVC_NO_ANALYTICS": "1",
-        "PYTHONHASHSEED": "0",
-        "TOKENIZERS_PARALLELISM": "false",
-        "MPLBACKEND": "Agg",
-    }
-    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
-    return done.stdout
-
-
-def commit(workdir: Path, message: str) -> str:
-    sh(workdir, "git", "add", "-A")
-    sh(workdir, "git", "commit", "-qm", message)
-    return sh(workdir, "git", "rev-parse", "HEAD").strip()
-
-
-@pytest.fixture(scope="module")
-def published(tiny_smol_model, tmp_path_factory) -> tuple[Path, str]:
-    """A repository whose HEAD holds the dvc.lock of a full tiny pipeline run."""
-    repo = tmp_path_factory.mktemp("audited") / "repo"
-    repo.mkdir()
-    for name in ("dvc.yaml", ".dvcignore", "requirements.lock", "requirements-cuda.lock", "requirements-nodeps.lock"):
-        shutil.copy(REPO / name, repo / name)
-    shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    shutil.copytree(REPO / "data" / "extra", repo / "data" / "extra")
-    (repo / "data" / "eval_requests").mkdir()
-    for held_out in (REPO / "data" / "eval_requests").glob("*.jsonl"):  # two requests of each set
-        lines = held_out.read_text().splitlines(keepends=True)[:2]
-        (repo / "data" / "eval_requests" / held_out.name).write_text("".join(lines))
-    shutil.copytree(tiny_smol_model, repo / "tiny-base")
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    for section, values in TINY_PROFILE.items():
-        params[section] = {**params[section], **values} if section != "base" else values
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    sh(repo, "git", "init", "-q")
-    sh(repo, str(BIN / "dvc"), "init", "-q")
-    commit(repo, "tiny profile")
-    sh(repo, str(BIN / "dvc"), "repro")
-    return repo, commit(repo, "pipeline run")
 
 
 def audit(repo: Path, rev: str, out: Path) -> tuple[int, dict]:
@@ -153,12 +73,12 @@ def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_
     repo, head = published
     rebuild = audit_module.reproduce
 
-    def train_fails(clone: Path, log_file: Path) -> tuple[int, float]:
+    def train_fails(clone: Path, log_file: Path, in_image: bool) -> tuple[int, float]:
         command = "cmd: nava-instruct train --params params.yaml"
         text = (clone / "dvc.yaml").read_text()
         assert command in text
         (clone / "dvc.yaml").write_text(text.replace(command, f"{command} && exit 3"))
-        return rebuild(clone, log_file)
+        return rebuild(clone, log_file, in_image)
 
     monkeypatch.setattr(audit_module, "reproduce", train_fails)
     status, report = audit(repo, head, tmp_path / "report")

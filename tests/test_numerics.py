@@ -18,13 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import write_train_params
+from helpers import GOLDEN, write_train_params
 from nava_instruct import numerics
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file
-
-BIN = Path(sys.executable).parent
-GOLDEN = Path(__file__).parent / "golden" / "adapter_sha256.json"
 
 
 def train_tiny(folder: Path, tiny_base, tiny_data, profile: str, threads: int | None) -> Path:

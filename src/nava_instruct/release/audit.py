@@ -6,8 +6,10 @@
    if it does not, the lock was not produced from this commit and nothing is rebuilt.
 3. Remove from the clone the lock and every output it records (the uncached ones are committed),
    then run ``dvc repro --force --no-run-cache`` there with this environment's Python and tools,
-   the clone's own code first on the import path. DVC writes a stage to the clone's ``dvc.lock``
-   when it finishes, so the outputs of a stage missing from it are NOT REBUILT, never OK.
+   the clone's own code first on the import path. With ``--image`` every stage's command runs in
+   the container image instead (the commit's ``image/bin``, no network), as ``make repro-image``
+   does. DVC writes a stage to the clone's ``dvc.lock`` when it finishes, so the outputs of a stage
+   missing from it are NOT REBUILT, never OK.
 4. Hash every output recorded in the commit's lock (``verify``). Cached outputs (datasets,
    models) are the artifacts and must match bit for bit; uncached ones (metrics, plots, provenance
    records) carry timings and are listed for information.
@@ -45,6 +47,7 @@ REPRO_ENV = {
     "MPLBACKEND": "Agg",
 }
 NOT_REBUILT = "NOT REBUILT"
+IMAGE_BIN = "image/bin"  # a commit's launcher of `nava-instruct` in its container image
 ENVIRONMENT_KEYS = (
     "python",
     "implementation",
@@ -141,12 +144,14 @@ def check_outputs(stages: dict, clone: Path) -> list[dict]:
     return rows
 
 
-def reproduce(clone: Path, log_file: Path) -> tuple[int, float]:
-    """``dvc repro --force --no-run-cache`` in ``clone`` with this interpreter's tools; (exit status, seconds)."""
+def reproduce(clone: Path, log_file: Path, in_image: bool) -> tuple[int, float]:
+    """``dvc repro --force --no-run-cache`` in ``clone`` with this interpreter's tools, each stage's command in the
+    container image when ``in_image`` (the commit's own ``image/bin`` first on PATH); (exit status, seconds)."""
     bin_dir = Path(sys.executable).parent
+    path = [*([str(clone / IMAGE_BIN)] if in_image else []), str(bin_dir), os.environ.get("PATH", "")]
     env = {
         **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": os.pathsep.join(path),
         "PYTHONPATH": f"{clone / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}".rstrip(os.pathsep),
         "DVC_NO_ANALYTICS": "1",
         **REPRO_ENV,
@@ -170,6 +175,14 @@ def markdown(report: dict) -> str:
         f"- Verdict: **{report['verdict']}**",
         f"- Rebuilt with `dvc repro --force --no-run-cache` in a clean clone, in {report['repro_seconds']:.0f} s"
         f" (exit status {report['repro_exit']})",
+        *(
+            [
+                f"- Every stage ran in the image `{report['image']['used']}`; the commit's train stage ran in"
+                f" `{report['image']['recorded']}`"
+            ]
+            if report["image"]
+            else []
+        ),
         "- Artifacts (cached outputs, must match bit for bit):"
         f" {report['artifacts_matched']} of {report['artifacts_total']} match",
         "- Reports (uncached outputs: metrics, plots, provenance; may carry timings):"
@@ -225,13 +238,25 @@ def show(repo: Path, commit: str, path: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool = False) -> int:
-    """Audit commit ``rev`` of ``repo`` (the steps of the module docstring); 0 if it was reproduced."""
+def image_ref(clone: Path, commit: str) -> str:
+    """``name@digest`` of the image the commit's ``image/bin`` runs stages in, as built on this machine."""
+    if not (clone / IMAGE_BIN / "nava-instruct").exists():
+        raise InputError(f"{commit[:12]}:{IMAGE_BIN}", "the commit has no container image to rebuild in")
+    inspect = 'source image/common.sh && podman image inspect --format "$IMAGE@{{.Digest}}" "$IMAGE"'
+    done = subprocess.run(["bash", "-c", inspect], cwd=clone, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RunError(f"cannot audit {commit[:12]} in its image: the image is not built here (make image)")
+    return done.stdout.strip()
+
+
+def run(repo: str = ".", rev: str = "HEAD", out_dir: str = "audit", keep: bool = False, image: bool = False) -> int:
+    """Audit commit ``rev`` of ``repo`` (the steps of the module docstring), in the container image if ``image``;
+    0 if it was reproduced."""
     repo_path = Path(repo).resolve()
     commit, stages = locked_stages(repo_path, rev)
     workdir = Path(tempfile.mkdtemp(prefix="nava-audit-"))
     try:
-        report = rebuild(repo_path, commit, stages, workdir)
+        report = rebuild(repo_path, commit, stages, workdir, image)
     finally:
         if keep:
             log.info("kept the clone: %s", workdir / "clone")
@@ -250,8 +275,9 @@ def locked_stages(repo: Path, rev: str) -> tuple[str, dict]:
     return commit, verify.parse_lock(lock_text, f"{commit[:12]}:dvc.lock")
 
 
-def rebuild(repo: Path, commit: str, stages: dict, workdir: Path) -> dict:
-    """Steps 1 to 4 in ``workdir``: clone the commit, check its inputs, rebuild it, compare the outputs; the report."""
+def rebuild(repo: Path, commit: str, stages: dict, workdir: Path, image: bool) -> dict:
+    """Steps 1 to 4 in ``workdir``: clone the commit, check its inputs, rebuild it (in its image if ``image``),
+    compare the outputs; the report."""
     clone = workdir / "clone"
     git("clone", "--quiet", "--no-checkout", str(repo), str(clone), cwd=workdir)
     git("checkout", "--quiet", "--detach", commit, cwd=clone)
@@ -264,10 +290,15 @@ def rebuild(repo: Path, commit: str, stages: dict, workdir: Path) -> dict:
     built = built_numerics(recorded_environment("train"), stages)
     if built and (reason := numerics.cannot_rebuild(built)):
         raise RunError(f"cannot audit {commit[:12]} on this machine: {reason}")
-    log.info("rebuilding %s in %s (log: %s)", commit[:12], clone, workdir / "repro.log")
+    container = image_ref(clone, commit) if image else None
+    log.info("rebuilding %s in %s (log: %s)", commit[:12], container or clone, workdir / "repro.log")
     clear_outputs(stages, clone)
-    exit_status, seconds = reproduce(clone, workdir / "repro.log")
+    exit_status, seconds = reproduce(clone, workdir / "repro.log", image)
     report = outputs_report(commit, exit_status, seconds, len(inputs), check_outputs(stages, clone))
+    report["image"] = container and {
+        "used": container,
+        "recorded": recorded_environment("train").get("container", {}).get("image"),
+    }
     rebuilt_differently = {
         row["stage"]
         for row in verify.failed(report["outputs"])
@@ -326,7 +357,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rev", default="HEAD", help="commit, tag or branch to audit (default: %(default)s)")
     parser.add_argument("--out", default="audit", help="folder for audit.json and audit.md (default: %(default)s)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary clone for inspection")
+    parser.add_argument(
+        "--image", action="store_true", help="run every stage in the container image (make image), without network"
+    )
 
 
 def main(args) -> int:
-    return run(args.repo, args.rev, args.out, args.keep)
+    return run(args.repo, args.rev, args.out, args.keep, args.image)
