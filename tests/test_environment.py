@@ -140,7 +140,7 @@ def test_dockerfile_runtime_settings():
     text = (REPO / "Dockerfile.cuda").read_text()
     env = dict(re.findall(r"\b([A-Z_]+)=(\S+?)\s*\\?$", text, re.M))
     assert env.get("PYTHONHASHSEED") == "0"
-    assert env.get("CUBLAS_WORKSPACE_CONFIG") == ":4096:8"
+    assert "CUBLAS_WORKSPACE_CONFIG" not in env  # train sets it on CUDA; image-wide, it would enter CPU records
     assert env.get("HF_HUB_OFFLINE") == "1"
     assert env.get("TOKENIZERS_PARALLELISM") == "false"
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
