@@ -1,7 +1,7 @@
 """The learning curve: spec match and check rate against training tokens, from one training run.
 
-Stage ``train`` keeps only its newest checkpoint, so the points are checkpoint folders copied while it
-ran (``step-00000060``...) and, last, the adapter it wrote. For each point the adapter at that step
+The points are checkpoint folders of the run's training trail (``models/trail/step-00000060``...) and,
+last, the adapter it wrote. For each point the adapter at that step
 (the checkpoint's weights under the final adapter's config) is merged, converted to the served
 quantization and evaluated on the served backend alone: the generated prompt→code prompts and every
 held-out set (this repository's, or ``--held-out-dir``), greedy and with the checker loop, as stage

@@ -48,7 +48,7 @@ def write_train_params(folder: Path, tiny_base, tiny_data, profile: str = numeri
         "train_file": str(train_file),
         "eval_file": str(eval_file),
         "adapter_dir": str(folder / "adapter"),
-        "checkpoint_dir": str(folder / "checkpoints"),
+        "trail_dir": str(folder / "trail"),
         "metrics_dir": str(folder / "metrics"),
         "plots_dir": str(folder / "plots"),
         "max_steps": 40,
@@ -382,7 +382,7 @@ TINY_PROFILE = {
     "generate": {"size": 240},
     "base": {"source": "local", "path": "tiny-base", "trust_remote_code": False, "out_dir": "models/base"},
     "train": {
-        "max_steps": 2,
+        "max_steps": 4,  # a trail of 2 stretches (audit --spot)
         "warmup_steps": 0,
         "batch_size": 4,
         "grad_accum": 1,

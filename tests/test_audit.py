@@ -5,16 +5,20 @@ tiny SmolLM2-tokenizer Llama (committed as ``tiny-base/``) and a few training st
 pipeline runs once, its dvc.lock is committed, and the audit rebuilds that commit from scratch.
 """
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+from safetensors.torch import load_file, save_file
 
 from helpers import BIN, commit, sh
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
+from nava_instruct.fileio import sha256_file
 from nava_instruct.release import audit as audit_module
 
 
@@ -73,12 +77,12 @@ def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_
     repo, head = published
     rebuild = audit_module.reproduce
 
-    def train_fails(clone: Path, log_file: Path, in_image: bool) -> tuple[int, float]:
+    def train_fails(clone: Path, log_file: Path, in_image: bool, *targets: str) -> tuple[int, float]:
         command = "cmd: nava-instruct train --params params.yaml"
         text = (clone / "dvc.yaml").read_text()
         assert command in text
         (clone / "dvc.yaml").write_text(text.replace(command, f"{command} && exit 3"))
-        return rebuild(clone, log_file, in_image)
+        return rebuild(clone, log_file, in_image, *targets)
 
     monkeypatch.setattr(audit_module, "reproduce", train_fails)
     status, report = audit(repo, head, tmp_path / "report")
@@ -165,3 +169,83 @@ def test_unknown_revision_and_missing_lock(published, tmp_path):
     with pytest.raises(InputError, match="not a git repository"):
         audit_module.run(str(tmp_path), "HEAD", str(tmp_path / "report"))
     assert not (tmp_path / "report").exists()
+
+
+# -- audit --spot: replays of the training trail ---------------------------------------------------
+
+
+def spot(repo: Path, rev: str, out: Path, *options: str) -> tuple[int, dict]:
+    status = main(["audit", "--repo", str(repo), "--rev", rev, "--out", str(out), *options])
+    return status, json.loads((out / "spot.json").read_text())
+
+
+def publisher_copy(published, folder: Path) -> Path:
+    """A clone of the published repository with its outputs and DVC cache, to edit as a forger would."""
+    repo, _ = published
+    sh(folder.parent, "git", "clone", "-q", str(repo), str(folder))
+    for name in ("models", "data", ".dvc/cache"):
+        shutil.copytree(repo / name, folder / name, dirs_exist_ok=True, symlinks=True)
+    return folder
+
+
+def test_spot_audit_replays_the_drawn_stretches_and_rebuilds_around_them(published, tmp_path):
+    repo, head = published
+    status, report = spot(repo, head, tmp_path / "report", "--spot", "2", "--seed", "7")
+    assert status == 0, report
+    assert report["verdict"] == "OK" and report["seed"] == 7 and report["stretches_total"] == 2
+    assert [(row["from"], row["to"], row["status"]) for row in report["stretches"]] == [(0, 2, "OK"), (2, 4, "OK")]
+    assert report["last_checkpoint_is_the_adapter"] is True
+    rebuilt = {row["path"]: row["status"] for part in report["stages"].values() for row in part["outputs"]}
+    for path in ("data/nava_instruct_train.jsonl", "models/base", "models/merged", "models/gguf"):
+        assert rebuilt[path] == "OK", path
+    assert report["bound"]["0.5"] == 0.25
+    text = (tmp_path / "report" / "spot.md").read_text()
+    assert "With 2 of 2 stretches replayed, a trail in which a fraction f of stretches" in text
+
+
+def test_spot_audit_catches_a_forged_checkpoint_and_names_its_stretch(published, tmp_path):
+    forger = publisher_copy(published, tmp_path / "forger")
+    trail = forger / "models" / "trail"
+    weights = trail / "step-00000002" / "adapter_weights.safetensors"
+    tensors = load_file(weights)
+    name = sorted(tensors)[0]
+    tensors[name] = tensors[name] + 1e-3  # not trained: nudged
+    weights.chmod(0o644)
+    save_file(tensors, weights)
+    manifest = json.loads((trail / "manifest.json").read_text())  # the forger lists the forged file's hash
+    for entry in manifest["checkpoints"]:
+        entry["files"] = {
+            path.name: sha256_file(path) for path in sorted((trail / f"step-{entry['step']:08d}").iterdir())
+        }
+    (trail / "manifest.json").chmod(0o644)
+    (trail / "manifest.json").write_text(json.dumps(manifest))
+    sh(forger, str(BIN / "dvc"), "commit", "-f", "-q", "train")
+    forged = commit(forger, "a trail with a forged checkpoint, lock updated to match")
+
+    status, report = spot(forger, forged, tmp_path / "report", "--spot", "1", "--seed", "3")
+    drawn = report["stretches"][0]
+    assert status == 1 and report["verdict"] == "MISMATCH"
+    assert drawn["status"] == "MISMATCH" and drawn["to"] == 2 and "adapter_weights.safetensors" in drawn["differs"]
+    assert "| 0 | 0 → 2 | MISMATCH |" in (tmp_path / "report" / "spot.md").read_text()
+
+
+def test_spot_audit_without_a_checkpoint_or_a_trail_fails_in_one_line(published, tmp_path, capsys):
+    copy = publisher_copy(published, tmp_path / "copy")
+    head = sh(copy, "git", "rev-parse", "HEAD").strip()
+    start = (copy / "models" / "trail" / "step-00000002" / "optimizer.bin").read_bytes()
+    digest = hashlib.md5(start).hexdigest()
+    (copy / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]).unlink()  # and there is no remote
+    assert main(["audit", "--repo", str(copy), "--rev", head, "--out", str(tmp_path / "r"), "--spot", "2"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: {head[:12]}:models/trail/step-00000002: missing from the cache and the remote"
+    )
+
+    lock = yaml.safe_load((copy / "dvc.lock").read_text())
+    lock["stages"]["train"]["outs"] = [out for out in lock["stages"]["train"]["outs"] if out["path"] != "models/trail"]
+    (copy / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    no_trail = commit(copy, "a lock from before the trail")
+    assert main(["audit", "--repo", str(copy), "--rev", no_trail, "--out", str(tmp_path / "r"), "--spot", "2"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: {no_trail[:12]}:dvc.lock: its train stage has no training trail (models/trail)"
+    )
+    assert not (tmp_path / "r").exists()

@@ -59,19 +59,24 @@ def checkout_copy(scratch: Path) -> None:
 
 
 def placeholder_outputs(scratch: Path) -> None:
-    """A small file, or a folder holding one, in place of every cached output: `dvc commit` needs them all."""
+    """A small file, or a folder holding one, in place of every output dvc.yaml declares: `dvc commit` needs them all.
+    An output is a folder if the lock says so or, for one the lock does not record yet, if its name has no suffix."""
+    from dvc.repo import Repo
+
     lock = yaml.safe_load((scratch / "dvc.lock").read_text())["stages"]
-    for stage in lock.values():
-        for out in stage.get("outs", []):
-            path = scratch / out["path"]
-            if path.exists():
-                continue
-            if out.get("md5", "").endswith(".dir"):
-                path.mkdir(parents=True)
-                (path / "placeholder").write_text("placeholder\n")
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text("placeholder\n")
+    folders = {out["path"] for stage in lock.values() for out in stage.get("outs", []) if out["md5"].endswith(".dir")}
+    with Repo(str(scratch)) as repo:
+        declared = {out.def_path for out in repo.index.outs}
+    for name in declared:
+        path = scratch / name
+        if path.exists():
+            continue
+        if name in folders or not Path(name).suffix:
+            path.mkdir(parents=True)
+            (path / "placeholder").write_text("placeholder\n")
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("placeholder\n")
 
 
 def stages_with_modified_code(scratch: Path) -> set[str]:

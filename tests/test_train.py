@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import psutil
 import pytest
 import torch
 import yaml
+from safetensors.torch import load_file
 
 from helpers import REPO, stage_params, write_train_params
 from nava_instruct import numerics
@@ -78,7 +80,53 @@ def test_run_writes_adapter_metrics_and_plots(reference):
     )
     assert [int(row.split("\t")[0]) for row in curve(reference, "eval_loss")[1:]] == [0, 10, 20, 30, 40]
     assert (reference / "plots" / "train_loss.png").read_bytes()[:4] == b"\x89PNG"
-    assert not (reference / "checkpoints").exists()  # removed once the adapter is written
+
+
+def test_the_trail_keeps_every_checkpoint_and_ends_at_the_adapter(reference):
+    trail = reference / "trail"
+    manifest = json.loads((trail / train.TRAIL_MANIFEST).read_text())
+    assert [entry["step"] for entry in manifest["checkpoints"]] == list(range(0, 41, 5))
+    assert manifest["checkpoint_every"] == 5
+    for entry in manifest["checkpoints"]:
+        folder = train.checkpoint_path(trail, entry["step"])
+        assert entry["files"] == {path.name: sha256_file(path) for path in folder.iterdir()}
+        assert {train.CHECKPOINT_WEIGHTS, train.CHECKPOINT_STATE, "optimizer.bin"} <= set(entry["files"])
+    last = load_file(train.checkpoint_path(trail, 40) / train.CHECKPOINT_WEIGHTS)
+    adapter = load_file(reference / "adapter" / "adapter_model.safetensors")
+    assert last.keys() == adapter.keys() and all(torch.equal(last[key], adapter[key]) for key in last)
+
+
+def test_a_stretch_of_the_trail_replays_to_the_same_bytes(reference, tmp_path, tiny_base, tiny_data):
+    params = write_train_params(tmp_path, tiny_base, tiny_data)
+    shutil.copytree(train.checkpoint_path(reference / "trail", 15), train.checkpoint_path(tmp_path / "trail", 15))
+    done = subprocess.run(
+        [str(BIN / "nava-instruct"), "train", "--params", str(params), "--until", "20"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    manifest = json.loads((reference / "trail" / train.TRAIL_MANIFEST).read_text())
+    expected = next(entry["files"] for entry in manifest["checkpoints"] if entry["step"] == 20)
+    assert train.hashes(train.checkpoint_path(tmp_path / "trail", 20)) == expected
+    assert [path.name for path in train.checkpoints(tmp_path / "trail")] == ["step-00000015", "step-00000020"]
+    assert not (tmp_path / "adapter").exists() and not (tmp_path / "provenance").exists()
+
+
+def test_a_replay_starts_at_a_checkpoint_of_the_run_and_ends_at_a_later_one(
+    reference, tmp_path, tiny_base, tiny_data, capsys
+):
+    params = write_train_params(tmp_path, tiny_base, tiny_data)
+    assert main(["train", "--params", str(params), "--until", "20"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'trail'}: no checkpoint of this run (these params, data and base) to replay from"
+    )
+    shutil.copytree(train.checkpoint_path(reference / "trail", 15), train.checkpoint_path(tmp_path / "trail", 15))
+    assert main(["train", "--params", str(params), "--until", "17"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: {tmp_path / 'trail'}: cannot replay to step 17: the trail resumes at step 15 of 40"
+        " and keeps a checkpoint every 5 steps"
+    )
 
 
 def test_dvc_yaml_declares_the_metrics_and_plots_the_stage_writes(reference):
@@ -108,8 +156,9 @@ def test_same_inputs_give_a_byte_identical_adapter(reference, tmp_path, tiny_bas
 
 
 def wait_for_checkpoint(process: subprocess.Popen, folder: Path) -> None:
+    """Until the run has saved a checkpoint after step 0."""
     deadline = time.monotonic() + 120
-    while not any(path.suffix != ".tmp" for path in (folder / "checkpoints").glob("step-*")):
+    while len(train.checkpoints(folder / "trail")) < 2:
         assert process.poll() is None and time.monotonic() < deadline, "run ended before its first checkpoint"
         time.sleep(0.01)
 
@@ -134,11 +183,11 @@ def test_killed_run_resumes_to_the_identical_adapter(reference, tmp_path, tiny_b
 
 
 def test_checkpoint_from_other_params_is_discarded(tmp_path, tiny_base, tiny_data):
-    stale = tmp_path / "checkpoints" / "step-00000005"
+    stale = train.checkpoint_path(tmp_path / "trail", 5)
     stale.mkdir(parents=True)
     (stale / "state.json").write_text(json.dumps({"fingerprint": "other", "step": 5}))
     train_cli(write_train_params(tmp_path, tiny_base, tiny_data, max_steps=4, checkpoint_every=0))
-    assert metrics(tmp_path)["resumed_from_step"] == 0
+    assert metrics(tmp_path)["resumed_from_step"] == 0 and not stale.exists()
 
 
 def launch_two_processes(folder: Path, tiny_base, tiny_data) -> subprocess.Popen:

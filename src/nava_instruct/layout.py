@@ -46,7 +46,7 @@ class Paths(StageParams):
     split_meta: str
     split_report: str
     base: str
-    checkpoints: str
+    trail: str  # every checkpoint of the training run (stage train)
     adapter: str
     merged: str
     gguf: str

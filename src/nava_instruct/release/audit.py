@@ -144,28 +144,33 @@ def check_outputs(stages: dict, clone: Path) -> list[dict]:
     return rows
 
 
-def reproduce(clone: Path, log_file: Path, in_image: bool) -> tuple[int, float]:
-    """``dvc repro --force --no-run-cache`` in ``clone`` with this interpreter's tools, each stage's command in the
-    container image when ``in_image`` (the commit's own ``image/bin`` first on PATH); (exit status, seconds)."""
+def stage_env(clone: Path, in_image: bool) -> dict[str, str]:
+    """The environment stage commands run in: this interpreter's tools and the clone's code first, or, ``in_image``,
+    the commit's own ``image/bin`` first on PATH, which runs each ``nava-instruct`` in the container image."""
     bin_dir = Path(sys.executable).parent
     path = [*([str(clone / IMAGE_BIN)] if in_image else []), str(bin_dir), os.environ.get("PATH", "")]
-    env = {
+    return {
         **os.environ,
         "PATH": os.pathsep.join(path),
         "PYTHONPATH": f"{clone / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}".rstrip(os.pathsep),
         "DVC_NO_ANALYTICS": "1",
         **REPRO_ENV,
     }
+
+
+def timed(command: list[str], clone: Path, in_image: bool, log_file: Path) -> tuple[int, float]:
+    """``command`` run in ``clone`` under ``stage_env``, its output appended to ``log_file``; (exit status, seconds)."""
     started = time.perf_counter()
-    with open(log_file, "w", encoding="utf-8") as out:
-        done = subprocess.run(
-            [str(bin_dir / "dvc"), "repro", "--force", "--no-run-cache"],
-            cwd=clone,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    with open(log_file, "a", encoding="utf-8") as out:
+        done = subprocess.run(command, cwd=clone, env=stage_env(clone, in_image), stdout=out, stderr=subprocess.STDOUT)
     return done.returncode, time.perf_counter() - started
+
+
+def reproduce(clone: Path, log_file: Path, in_image: bool, *targets: str) -> tuple[int, float]:
+    """``dvc repro --force --no-run-cache`` of ``targets`` (default: every stage) in ``clone``, each stage's command
+    in the container image when ``in_image``; (exit status, seconds)."""
+    dvc = str(Path(sys.executable).parent / "dvc")
+    return timed([dvc, "repro", "--force", "--no-run-cache", *targets], clone, in_image, log_file)
 
 
 def markdown(report: dict) -> str:
@@ -275,21 +280,29 @@ def locked_stages(repo: Path, rev: str) -> tuple[str, dict]:
     return commit, verify.parse_lock(lock_text, f"{commit[:12]}:dvc.lock")
 
 
-def rebuild(repo: Path, commit: str, stages: dict, workdir: Path, image: bool) -> dict:
-    """Steps 1 to 4 in ``workdir``: clone the commit, check its inputs, rebuild it (in its image if ``image``),
-    compare the outputs; the report."""
+def checkout(repo: Path, commit: str, stages: dict, workdir: Path) -> tuple[Path, list[dict]]:
+    """A clone of ``commit`` in ``workdir`` whose inputs match its lock, built in a numerics class this machine has;
+    the clone and its rehashed inputs. Refused in one line otherwise, before any work."""
     clone = workdir / "clone"
     git("clone", "--quiet", "--no-checkout", str(repo), str(clone), cwd=workdir)
     git("checkout", "--quiet", "--detach", commit, cwd=clone)
     inputs = commit_inputs(stages, clone, commit)
-    records = provenance_dir(clone)
-
-    def recorded_environment(stage: str) -> dict:
-        return json.loads(show(repo, commit, f"{records}/{stage}.json") or "{}")
-
-    built = built_numerics(recorded_environment("train"), stages)
+    built = built_numerics(recorded_environment(repo, commit, clone, "train"), stages)
     if built and (reason := numerics.cannot_rebuild(built)):
         raise RunError(f"cannot audit {commit[:12]} on this machine: {reason}")
+    return clone, inputs
+
+
+def recorded_environment(repo: Path, commit: str, clone: Path, stage: str) -> dict:
+    """The environment record ``stage`` committed at ``commit`` ({} if none)."""
+    return json.loads(show(repo, commit, f"{provenance_dir(clone)}/{stage}.json") or "{}")
+
+
+def rebuild(repo: Path, commit: str, stages: dict, workdir: Path, image: bool) -> dict:
+    """Steps 1 to 4 in ``workdir``: clone the commit, check its inputs, rebuild it (in its image if ``image``),
+    compare the outputs; the report."""
+    clone, inputs = checkout(repo, commit, stages, workdir)
+    records = provenance_dir(clone)
     container = image_ref(clone, commit) if image else None
     log.info("rebuilding %s in %s (log: %s)", commit[:12], container or clone, workdir / "repro.log")
     clear_outputs(stages, clone)
@@ -297,7 +310,7 @@ def rebuild(repo: Path, commit: str, stages: dict, workdir: Path, image: bool) -
     report = outputs_report(commit, exit_status, seconds, len(inputs), check_outputs(stages, clone))
     report["image"] = container and {
         "used": container,
-        "recorded": recorded_environment("train").get("container", {}).get("image"),
+        "recorded": recorded_environment(repo, commit, clone, "train").get("container", {}).get("image"),
     }
     rebuilt_differently = {
         row["stage"]
@@ -305,7 +318,9 @@ def rebuild(repo: Path, commit: str, stages: dict, workdir: Path, image: bool) -
         if row["kind"] == "artifact" and row["status"] != NOT_REBUILT
     }
     report["environment_differences"] = {
-        stage: environment_diff(recorded_environment(stage), read_json(clone / records / f"{stage}.json"))
+        stage: environment_diff(
+            recorded_environment(repo, commit, clone, stage), read_json(clone / records / f"{stage}.json")
+        )
         for stage in sorted(rebuilt_differently)
     }
     if exit_status != 0:
@@ -360,7 +375,18 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--image", action="store_true", help="run every stage in the container image (make image), without network"
     )
+    parser.add_argument(
+        "--spot",
+        type=int,
+        metavar="K",
+        help="instead of the whole rebuild, replay K random stretches of the training trail (release/spot.py)",
+    )
+    parser.add_argument("--seed", type=int, help="with --spot: draw the stretches with this seed (printed by a run)")
 
 
 def main(args) -> int:
+    if args.spot is not None:
+        from nava_instruct.release import spot
+
+        return spot.run(args.repo, args.rev, args.out, args.spot, args.seed, args.image)
     return run(args.repo, args.rev, args.out, args.keep, args.image)

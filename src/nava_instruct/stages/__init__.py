@@ -22,14 +22,18 @@ from nava_instruct.params import DEFAULT_PARAMS, add_params_option, load_section
 from nava_instruct.release import provenance
 
 
-def run_stage(name: str, params_path: str | Path = DEFAULT_PARAMS) -> int:
+def run_stage(name: str, params_path: str | Path = DEFAULT_PARAMS, until: int | None = None) -> int:
     """Put the numerics profile in force, validate the stage's params, run it, then record the environment it ran in.
+    With ``until``, replay train's trail to that step instead (``audit --spot``), and record nothing.
 
     The profile comes first: its kernel pins only take effect before the stage module loads torch.
     """
     profile = numerics.apply(numerics.load(params_path), params_path)
     module = importlib.import_module(f"{__name__}.{name}")
     params = load_section(module.Params, name, params_path)
+    if until is not None:
+        module.run(params, profile, until)
+        return 0
     if "profile" in inspect.signature(module.run).parameters:
         module.run(params, profile)
     else:
@@ -46,7 +50,15 @@ def run_stage(name: str, params_path: str | Path = DEFAULT_PARAMS) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_params_option(parser)
+    if parser.prog.split()[-1] == "train":
+        parser.add_argument(
+            "--until",
+            type=int,
+            metavar="STEP",
+            help="replay the training trail from its newest checkpoint to STEP, a checkpoint of the trail; write only"
+            " that checkpoint (audit --spot)",
+        )
 
 
 def main(args: argparse.Namespace) -> int:
-    return run_stage(args.command, args.params)
+    return run_stage(args.command, args.params, getattr(args, "until", None))

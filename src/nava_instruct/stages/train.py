@@ -28,6 +28,10 @@ read off the code:
   process's RNG state and the loss history are saved. Run again after a crash or a kill, the stage
   goes on from the last checkpoint and writes the adapter an uninterrupted run writes. A
   checkpoint from other params, data or base is discarded.
+- The training trail: every checkpoint stays in ``trail_dir``, from step 0 to the last step, with
+  ``manifest.json`` listing each one's step and the sha256 of its files. ``audit --spot`` replays
+  stretches of it: ``nava-instruct train --until STEP`` resumes from the trail's newest checkpoint,
+  stops at STEP with its checkpoint, and writes nothing else.
 
 Precision and kernels come from the numerics profile that ``run`` is handed (``numerics``). The default,
 ``portable``, trains in float32 on kernels pinned so that every x86-64 CPU with AVX2 writes the
@@ -106,9 +110,14 @@ MIXED_PRECISION = {"fp32": "no", "bf16": "bf16"}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 SCHEDULERS = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}
 CHECKPOINT_WEIGHTS = "adapter_weights.safetensors"
+CHECKPOINT_STATE = "state.json"  # in a checkpoint: the step, the loss history and the run's fingerprint
+TRAIL_MANIFEST = "manifest.json"  # in the trail: every checkpoint's step and the sha256 of its files
 CURVES = ("train_loss", "eval_loss")  # loss per supervised token: at every optimizer step, and at each evaluation
 # torch's CPU allocator reports a failed allocation as a plain RuntimeError that names it.
 CPU_ALLOCATOR = "DefaultCPUAllocator"
+
+
+PATH_PARAMS = {"base_dir", "train_file", "eval_file", "adapter_dir", "trail_dir", "metrics_dir", "plots_dir"}
 
 
 class Params(StageParams):
@@ -116,7 +125,7 @@ class Params(StageParams):
     train_file: str
     eval_file: str
     adapter_dir: str
-    checkpoint_dir: str
+    trail_dir: str  # every checkpoint of the run, kept: the training trail (see the module docstring)
     metrics_dir: str  # DVCLive's folder: metrics.json and plots/metrics/<curve>.tsv
     plots_dir: str  # train_loss.png
     method: Literal["lora", "qlora"]
@@ -256,42 +265,67 @@ def adapter_checkpoints(accelerator: Accelerator, model) -> None:
     accelerator.register_load_state_pre_hook(load)
 
 
-def latest_checkpoint(root: Path, fingerprint: str) -> Path | None:
-    """The newest complete checkpoint of this very run (same fingerprint), if any."""
-    done = sorted(path for path in root.glob("step-*") if path.suffix != ".tmp")
-    if done and json.loads((done[-1] / "state.json").read_text())["fingerprint"] == fingerprint:
-        return done[-1]
-    return None
+def checkpoint_path(trail: Path, step: int) -> Path:
+    return trail / f"step-{step:08d}"
 
 
-def save_checkpoint(accelerator: Accelerator, root: Path, state: dict) -> None:
-    """Every process writes its part into a temporary folder; the main one then renames it."""
-    final = root / f"step-{state['step']:08d}"
+def checkpoints(trail: Path) -> list[Path]:
+    """The trail's complete checkpoints, oldest first."""
+    return sorted(path for path in trail.glob("step-*") if path.suffix != ".tmp")
+
+
+def save_checkpoint(accelerator: Accelerator, trail: Path, state: dict) -> None:
+    """Every process writes its part into a temporary folder; the main one then renames it. Older ones stay."""
+    final = checkpoint_path(trail, state["step"])
     tmp = final.with_suffix(".tmp")
     accelerator.save_state(tmp)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        write_json(tmp / "state.json", state)
+        write_json(tmp / CHECKPOINT_STATE, state)
         os.replace(tmp, final)
-        for old in root.glob("step-*"):
-            if old != final:
-                shutil.rmtree(old)
     accelerator.wait_for_everyone()
 
 
-def resume(accelerator: Accelerator, root: Path, fingerprint: str) -> dict | None:
-    """Load the newest checkpoint of this very run, if there is one; clear out every other."""
-    checkpoint = latest_checkpoint(root, fingerprint)
+def write_manifest(trail: Path, fingerprint: str, checkpoint_every: int) -> None:
+    """The trail's manifest.json: each checkpoint's step and the sha256 of each of its files."""
+    listed = [
+        {"step": json.loads((path / CHECKPOINT_STATE).read_text())["step"], "files": hashes(path)}
+        for path in checkpoints(trail)
+    ]
+    manifest = {"fingerprint": fingerprint, "checkpoint_every": checkpoint_every, "checkpoints": listed}
+    write_json(trail / TRAIL_MANIFEST, manifest)
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {path.name: sha256_file(path) for path in sorted(folder.iterdir())}
+
+
+def newest_checkpoint(trail: Path, fingerprint: str) -> Path | None:
+    """The trail's newest checkpoint if it is one of this very run (same fingerprint)."""
+    done = checkpoints(trail)
+    if done and json.loads((done[-1] / CHECKPOINT_STATE).read_text())["fingerprint"] == fingerprint:
+        return done[-1]
+    return None
+
+
+def resume(accelerator: Accelerator, trail: Path, fingerprint: str) -> dict | None:
+    """Load the newest checkpoint of this very run, if there is one. A trail of another run (other params, data or
+    base) is cleared out, and so are unfinished checkpoints."""
+    newest = newest_checkpoint(trail, fingerprint)
     accelerator.wait_for_everyone()
-    if accelerator.is_main_process and root.exists():
-        for path in root.iterdir():  # unfinished ones, and any from other params, data or base
-            if path != checkpoint:
-                shutil.rmtree(path)
-    if checkpoint is None:
+    if accelerator.is_main_process and trail.exists():
+        for path in trail.iterdir():
+            if newest is None or path.suffix == ".tmp":
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+    accelerator.wait_for_everyone()
+    if newest is None:
         return None
-    accelerator.load_state(checkpoint)
-    state = json.loads((checkpoint / "state.json").read_text())
-    log.info("resuming from %s (step %d)", checkpoint, state["step"])
+    accelerator.load_state(newest)
+    state = json.loads((newest / CHECKPOINT_STATE).read_text())
+    log.info("resuming from %s (step %d)", newest, state["step"])
     return state
 
 
@@ -517,9 +551,10 @@ def setup_model(params: Params, profile: numerics.Profile, session: Session, tot
 
 
 def run_inputs(params: Params, profile: numerics.Profile, manifest_path: Path, processes: int) -> dict:
-    """What the adapter is made of: params, numerics, processes, and the sha256 of the base and of the data."""
+    """What the adapter is made of: params but paths, numerics, processes, and the sha256 of the base and of the data.
+    Paths are left out, so that a trail replays in any checkout (audit --spot)."""
     return {
-        "params": params.model_dump(),
+        "params": params.model_dump(exclude=PATH_PARAMS),
         "numerics": profile.name,
         "base": sha256_file(manifest_path),
         "processes": processes,
@@ -533,15 +568,20 @@ def eval_loss(params: Params, session: Session, data: Data, learner: Learner) ->
     return supervised_loss(learner.model, data.sets["eval"], params.batch_size, session.accelerator, session.pad_id)
 
 
-def start_or_resume(params: Params, session: Session, data: Data, learner: Learner, inputs: dict) -> dict:
+def fingerprint_of(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def start_or_resume(params: Params, session: Session, data: Data, learner: Learner, fingerprint: str) -> dict:
     """The state of the newest checkpoint made from these very inputs, or a fresh one with the eval loss at step 0."""
-    fingerprint = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-    state = resume(session.accelerator, Path(params.checkpoint_dir), fingerprint)
+    state = resume(session.accelerator, Path(params.trail_dir), fingerprint)
     if state is None:
         with out_of_memory_as_run_error(params, "in the eval before step 1"):
             before = eval_loss(params, session, data, learner)
         state = {"fingerprint": fingerprint, "step": 0, "train_loss": [], "eval_loss": [[0, before]], "tokens": 0}
         log.info("eval loss before training: %.4f", before)
+        if params.checkpoint_every:  # the trail starts where training does
+            save_checkpoint(session.accelerator, Path(params.trail_dir), state)
     return state
 
 
@@ -558,14 +598,17 @@ def optimizer_step(params: Params, session: Session, data: Data, learner: Learne
     return loss, work.tokens
 
 
-def train_loop(params: Params, session: Session, data: Data, learner: Learner, curves: LossCurves) -> LoopStats:
-    """The optimizer steps from the state's on, with evaluations and checkpoints on their schedule."""
+def train_loop(
+    params: Params, session: Session, data: Data, learner: Learner, curves: LossCurves, until: int
+) -> LoopStats:
+    """The optimizer steps from the state's on to step ``until``, with evaluations and checkpoints on their schedule;
+    the evaluation after the last step when ``until`` is the last."""
     state, total = curves.state, data.total_steps
     resumed_from, seconds, tokens = state["step"], 0.0, 0
     learner.model.train()  # from_pretrained leaves a model in eval mode
     main = session.accelerator.is_main_process
-    bar = tqdm(total=total, initial=resumed_from, desc="train", unit="step", disable=not main)
-    for step in range(resumed_from + 1, total + 1):  # optimizer steps, counted from 1
+    bar = tqdm(total=until, initial=resumed_from, desc="train", unit="step", disable=not main)
+    for step in range(resumed_from + 1, until + 1):  # optimizer steps, counted from 1
         with out_of_memory_as_run_error(params, f"at step {step} of {total}"):
             tick = time.perf_counter()
             loss, step_tokens = optimizer_step(params, session, data, learner, step)
@@ -575,14 +618,15 @@ def train_loop(params: Params, session: Session, data: Data, learner: Learner, c
             curves.add("train_loss", step, loss)
             bar.set_postfix(loss=f"{loss:.3f}", eval=f"{state['eval_loss'][-1][1]:.3f}")
             bar.update()
-            # The last step's evaluation follows the loop; a checkpoint there would be removed at once.
             if step < total and params.eval_every and step % params.eval_every == 0:
                 curves.add("eval_loss", step, eval_loss(params, session, data, learner))
-            if step < total and params.checkpoint_every and step % params.checkpoint_every == 0:
-                save_checkpoint(session.accelerator, Path(params.checkpoint_dir), state)
+            # The last step's checkpoint, before its evaluation, ends the trail where the adapter is.
+            if params.checkpoint_every and (step % params.checkpoint_every == 0 or step == total):
+                save_checkpoint(session.accelerator, Path(params.trail_dir), state)
     bar.close()
-    with out_of_memory_as_run_error(params, f"in the eval after step {total}"):
-        curves.add("eval_loss", total, eval_loss(params, session, data, learner))
+    if until == total:
+        with out_of_memory_as_run_error(params, f"in the eval after step {total}"):
+            curves.add("eval_loss", total, eval_loss(params, session, data, learner))
     return LoopStats(resumed_from, seconds, tokens)
 
 
@@ -640,7 +684,7 @@ def training_info(params: Params, profile: numerics.Profile, session: Session, i
 
 
 def save(params: Params, session: Session, learner: Learner, curves: LossCurves, info: dict, metrics: dict) -> None:
-    """The adapter (atomically, as a folder), the metrics through DVCLive and the loss plot; then the checkpoints go."""
+    """The adapter (atomically, as a folder), the metrics through DVCLive, the loss plot and the trail's manifest."""
     accelerator = session.accelerator
     weights = accelerator.get_state_dict(learner.model)  # every process takes part (FSDP gathers the shards)
     if accelerator.is_main_process:
@@ -649,18 +693,22 @@ def save(params: Params, session: Session, learner: Learner, curves: LossCurves,
             write_json(tmp / TRAINING_INFO, info)
         curves.close(metrics)
         plot(curves.state, Path(params.plots_dir) / "train_loss.png")
-        shutil.rmtree(params.checkpoint_dir, ignore_errors=True)
+        if params.checkpoint_every:
+            write_manifest(Path(params.trail_dir), curves.state["fingerprint"], params.checkpoint_every)
     accelerator.wait_for_everyone()
 
 
-def train(params: Params, profile: numerics.Profile, world: int, manifest_path: Path) -> dict:
+def train(params: Params, profile: numerics.Profile, world: int, manifest_path: Path, until: int | None) -> dict:
     session = setup(params, profile, world, manifest_path)
     data = load_data(params, session)
     learner = setup_model(params, profile, session, data.total_steps)
     inputs = run_inputs(params, profile, manifest_path, session.accelerator.num_processes)
-    state = start_or_resume(params, session, data, learner, inputs)
+    fingerprint = fingerprint_of(inputs)
+    if until is not None:  # a replay of the trail: from its newest checkpoint to step `until`, which must be one
+        return replay(params, session, data, learner, fingerprint, until)
+    state = start_or_resume(params, session, data, learner, fingerprint)
     curves = LossCurves(state, params.metrics_dir, session.accelerator.is_main_process)
-    stats = train_loop(params, session, data, learner, curves)
+    stats = train_loop(params, session, data, learner, curves, data.total_steps)
     metrics = stage_metrics(params, profile, session, data, curves.state, stats)
     save(params, session, learner, curves, training_info(params, profile, session, inputs, data.total_steps), metrics)
     log.info(
@@ -673,12 +721,32 @@ def train(params: Params, profile: numerics.Profile, world: int, manifest_path: 
     return metrics
 
 
-def run(params: Params, profile: numerics.Profile) -> dict:
-    """Train under ``profile``, the numerics profile ``numerics.apply`` put in force before torch loaded."""
+def replay(params: Params, session: Session, data: Data, learner: Learner, fingerprint: str, until: int) -> dict:
+    """The steps from the trail's newest checkpoint to ``until``, ending with that step's checkpoint; nothing else is
+    written."""
+    if newest_checkpoint(Path(params.trail_dir), fingerprint) is None:
+        raise InputError(params.trail_dir, "no checkpoint of this run (these params, data and base) to replay from")
+    state = resume(session.accelerator, Path(params.trail_dir), fingerprint)
+    start, every = state["step"], params.checkpoint_every
+    if not (start < until <= data.total_steps and every and (until % every == 0 or until == data.total_steps)):
+        raise InputError(
+            params.trail_dir,
+            f"cannot replay to step {until}: the trail resumes at step {start} of {data.total_steps}"
+            f" and keeps a checkpoint every {every} steps",
+        )
+    curves = LossCurves(state, params.metrics_dir, main_process=False)  # the curves in the state only
+    stats = train_loop(params, session, data, learner, curves, until)
+    log.info("replayed steps %d to %d in %.0f s", start + 1, until, stats.train_seconds)
+    return {"from_step": start, "to_step": until, "train_time_s": round(stats.train_seconds, 1)}
+
+
+def run(params: Params, profile: numerics.Profile, until: int | None = None) -> dict:
+    """Train under ``profile``, the numerics profile ``numerics.apply`` put in force before torch loaded; with
+    ``until``, replay the trail to that step instead (see ``replay``)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     check_device(params, profile, world)
     manifest_path = Path(params.base_dir) / BASE_MANIFEST
     if not manifest_path.is_file():
         raise InputError(params.base_dir, "base model not found: run `nava-instruct base` (or `dvc repro base`) first")
     with out_of_memory_as_run_error(params, "while loading the model or saving the adapter"):
-        return train(params, profile, world, manifest_path)
+        return train(params, profile, world, manifest_path, until)
