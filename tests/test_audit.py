@@ -20,6 +20,7 @@ from nava_instruct.cli import main
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file
 from nava_instruct.release import audit as audit_module
+from nava_instruct.release import rebuild
 
 
 def audit(repo: Path, rev: str, out: Path) -> tuple[int, dict]:
@@ -75,16 +76,16 @@ def test_rebuild_that_stops_partway_reports_every_output_it_did_not_make_as_not_
     """The rebuild's train stage writes its outputs, then fails: nothing from train on counts, though the clone had
     their committed reports."""
     repo, head = published
-    rebuild = audit_module.reproduce
+    reproduce = rebuild.reproduce
 
     def train_fails(clone: Path, log_file: Path, in_image: bool, *targets: str) -> tuple[int, float]:
         command = "cmd: nava-instruct train --params params.yaml"
         text = (clone / "dvc.yaml").read_text()
         assert command in text
         (clone / "dvc.yaml").write_text(text.replace(command, f"{command} && exit 3"))
-        return rebuild(clone, log_file, in_image, *targets)
+        return reproduce(clone, log_file, in_image, *targets)
 
-    monkeypatch.setattr(audit_module, "reproduce", train_fails)
+    monkeypatch.setattr(rebuild, "reproduce", train_fails)
     status, report = audit(repo, head, tmp_path / "report")
     assert status == 1 and report["verdict"] == "NOT REPRODUCED" and report["repro_exit"] != 0
     rows = {row["path"]: row["status"] for row in report["outputs"]}
@@ -154,9 +155,10 @@ def test_a_class_this_cpu_lacks_names_what_it_needs_and_what_is_here(monkeypatch
         "this machine's class for that profile is cpu-bf16/avx512_bf16, whose bits differ"
     )
     assert numerics.cannot_rebuild({"profile": "portable", "class": "portable/x86-64-avx2"}) is None
-    assert audit_module.built_numerics(
-        {}, {"train": {"params": {"params.yaml": {"train": {"precision": "bf16"}}}}}
-    ) == {"profile": "cpu-bf16", "class": None}
+    assert rebuild.built_numerics({}, {"train": {"params": {"params.yaml": {"train": {"precision": "bf16"}}}}}) == {
+        "profile": "cpu-bf16",
+        "class": None,
+    }
 
 
 def test_unknown_revision_and_missing_lock(published, tmp_path):

@@ -5,7 +5,6 @@ person who runs it. Each runs as a subprocess with the smallest options it has.
 """
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -104,15 +103,9 @@ def test_learning_curve(tiny_smol_model, profile, tmp_path, monkeypatch):
     monkeypatch.chdir(run)  # the params file's paths are relative, as in the repository
     for stage in (generate, split, base):
         stage.run(load_section(stage.Params, stage.__name__.rsplit(".", 1)[1], params))
-    save_checkpoint = train.save_checkpoint
-
-    def save_and_copy(accelerator, root: Path, state: dict) -> None:
-        save_checkpoint(accelerator, root, state)
-        shutil.copytree(root, run / "snap", dirs_exist_ok=True)  # as one copies them from a running stage
-
-    monkeypatch.setattr(train, "save_checkpoint", save_and_copy)
-    train.run(load_section(train.Params, "train", params), profile)
-    (checkpoint,) = (run / "snap").iterdir()  # the step-1 checkpoint; the adapter is step 2
+    train_params = load_section(train.Params, "train", params)
+    train.run(train_params, profile)
+    checkpoint = train.checkpoint_path(run / train_params.trail_dir, 1)  # of the trail; the adapter is step 2
     held_out = tmp_path / "held_out"
     held_out.mkdir()
     for name in ("requests.jsonl", "handwritten.jsonl"):  # the first of each of the repository's held-out sets

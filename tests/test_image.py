@@ -16,9 +16,9 @@ import pytest
 
 from helpers import GOLDEN, REPO, write_params_file, write_train_params
 from nava_instruct.fileio import sha256_file
-from nava_instruct.release import audit
+from nava_instruct.release import audit, rebuild
 
-SHIM = REPO / audit.IMAGE_BIN / "nava-instruct"
+SHIM = REPO / rebuild.IMAGE_BIN / "nava-instruct"
 MARKER = "# ---- From here to the end, Dockerfile.cuda and image/Containerfile are the same"
 
 

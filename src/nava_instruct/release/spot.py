@@ -31,7 +31,7 @@ from nava_instruct import layout
 from nava_instruct.errors import InputError
 from nava_instruct.fileio import sha256_file, write_json, write_text
 from nava_instruct.params import DEFAULT_PARAMS
-from nava_instruct.release import audit, verify
+from nava_instruct.release import rebuild, verify
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def run(
 ) -> int:
     """Spot-check commit ``rev`` of ``repo`` (the steps of the module docstring); 0 if every check passed."""
     repo_path = Path(repo).resolve()
-    commit, stages = audit.locked_stages(repo_path, rev)
+    commit, stages = rebuild.locked_stages(repo_path, rev)
     if "train" not in stages:
         raise InputError(f"{commit[:12]}:{verify.LOCK}", "has no train stage, so no training trail to spot-check")
     seed = secrets.randbits(63) if seed is None else seed
@@ -71,7 +71,7 @@ def run(
 
 
 def spot_check(repo: Path, commit: str, stages: dict, workdir: Path, spot: int, seed: int, image: bool) -> dict:
-    clone, _ = audit.checkout(repo, commit, stages, workdir)
+    clone, _ = rebuild.checkout(repo, commit, stages, workdir)
     trail = layout.paths(clone / DEFAULT_PARAMS).trail
     if trail not in verify.recorded({"train": stages["train"]}, "outs"):
         raise InputError(f"{commit[:12]}:{verify.LOCK}", f"its train stage has no training trail ({trail})")
@@ -82,7 +82,7 @@ def spot_check(repo: Path, commit: str, stages: dict, workdir: Path, spot: int, 
         raise InputError(f"{trail}/{MANIFEST}", f"--spot {spot}: the trail has {len(stretches)} stretches")
     log_file = workdir / "spot.log"
     log.info("rebuilding %s in %s (log: %s)", ", ".join(CHEAP_STAGES), clone, log_file)
-    cheap = rebuild(clone, stages, CHEAP_STAGES, log_file, image)
+    cheap = rebuild_stages(clone, stages, CHEAP_STAGES, log_file, image)
     drawn = sorted(random.Random(seed).sample(range(len(stretches)), spot))
     log.info("replaying stretches %s of %d (seed %d)", drawn, len(stretches), seed)
     files = {entry["step"]: entry["files"] for entry in manifest["checkpoints"]}
@@ -94,7 +94,7 @@ def spot_check(repo: Path, commit: str, stages: dict, workdir: Path, spot: int, 
     fetch(repo, commit, adapter, clone / adapter)
     last = fetch(repo, commit, f"{trail}/step-{steps[-1]:08d}/{WEIGHTS}", workdir / WEIGHTS)
     ends_at_adapter = same_tensors(last, clone / adapter / ADAPTER_WEIGHTS)
-    from_adapter = rebuild(clone, stages, REBUILT_FROM_ADAPTER, log_file, image, "--single-item")
+    from_adapter = rebuild_stages(clone, stages, REBUILT_FROM_ADAPTER, log_file, image, "--single-item")
     artifacts = [row for row in cheap["outputs"] + from_adapter["outputs"] if row["kind"] == "artifact"]
     checks_pass = not verify.failed(artifacts) and ends_at_adapter and all(r["status"] == "OK" for r in replays)
     return {
@@ -106,7 +106,7 @@ def spot_check(repo: Path, commit: str, stages: dict, workdir: Path, spot: int, 
         "bound": {str(f): round((1 - f) ** spot, 4) for f in FRACTIONS},
         "last_checkpoint_is_the_adapter": ends_at_adapter,
         "stages": {"rebuilt": cheap, "from_adapter": from_adapter},
-        "image": audit.image_ref(clone, commit) if image else None,
+        "image": rebuild.image_ref(clone, commit) if image else None,
     }
 
 
@@ -133,12 +133,12 @@ def fetch(repo: Path, commit: str, path: str, dest: Path) -> Path:
     return dest
 
 
-def rebuild(clone: Path, stages: dict, names: tuple, log_file: Path, image: bool, *options: str) -> dict:
+def rebuild_stages(clone: Path, stages: dict, names: tuple, log_file: Path, image: bool, *options: str) -> dict:
     """``names`` rebuilt in the clone (their outputs removed first); their outputs against the lock."""
     subset = {name: stages[name] for name in names if name in stages}
-    audit.clear_outputs(subset, clone)
-    exit_status, seconds = audit.reproduce(clone, log_file, image, *options, *subset)
-    return {"exit": exit_status, "seconds": round(seconds, 1), "outputs": audit.check_outputs(subset, clone)}
+    rebuild.clear_outputs(subset, clone)
+    exit_status, seconds = rebuild.reproduce(clone, log_file, image, *options, *subset)
+    return {"exit": exit_status, "seconds": round(seconds, 1), "outputs": rebuild.check_outputs(subset, clone)}
 
 
 def replay(
@@ -152,7 +152,7 @@ def replay(
         return {"from": start, "to": end, "status": "MISMATCH", "seconds": 0.0, "differs": ["(its start)"]}
     # Found on stage_env's PATH: this environment's command, or the image's launcher.
     command = ["nava-instruct", "train", "--params", DEFAULT_PARAMS, "--until", str(end)]
-    exit_status, seconds = audit.timed(command, clone, image, log_file)
+    exit_status, seconds = rebuild.timed(command, clone, image, log_file)
     replayed = clone / trail / f"step-{end:08d}"
     found = hashes(replayed) if exit_status == 0 and replayed.is_dir() else {}
     differs = sorted(name for name in files[end].keys() | found.keys() if files[end].get(name) != found.get(name))
