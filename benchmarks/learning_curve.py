@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from nava_instruct import layout
+from nava_instruct import layout, trail
 from nava_instruct.fileio import atomic_path, write_json
 from nava_instruct.lm import checked
 from nava_instruct.params import load_section
@@ -47,8 +47,8 @@ def adapter_at(point: Path, final: Path, train_metrics: Path, out: Path) -> tupl
     out.mkdir(parents=True)
     for name in ADAPTER_FILES:
         shutil.copy(final / name, out / name)
-    shutil.copy(point / train.CHECKPOINT_WEIGHTS, out / "adapter_model.safetensors")
-    state = json.loads((point / "state.json").read_text())
+    shutil.copy(point / trail.CHECKPOINT_WEIGHTS, out / trail.ADAPTER_WEIGHTS)
+    state = json.loads((point / trail.CHECKPOINT_STATE).read_text())
     return state["step"], state["tokens"]
 
 

@@ -18,9 +18,9 @@ from helpers import BIN, commit, sh
 from nava_instruct import numerics
 from nava_instruct.cli import main
 from nava_instruct.errors import InputError
-from nava_instruct.fileio import sha256_file
 from nava_instruct.release import audit as audit_module
 from nava_instruct.release import rebuild
+from nava_instruct.trail import CHECKPOINT_WEIGHTS, MANIFEST, checkpoint_name, file_hashes
 
 
 def audit(repo: Path, rev: str, out: Path) -> tuple[int, dict]:
@@ -208,19 +208,17 @@ def test_spot_audit_replays_the_drawn_stretches_and_rebuilds_around_them(publish
 def test_spot_audit_catches_a_forged_checkpoint_and_names_its_stretch(published, tmp_path):
     forger = publisher_copy(published, tmp_path / "forger")
     trail = forger / "models" / "trail"
-    weights = trail / "step-00000002" / "adapter_weights.safetensors"
+    weights = trail / checkpoint_name(2) / CHECKPOINT_WEIGHTS
     tensors = load_file(weights)
     name = sorted(tensors)[0]
     tensors[name] = tensors[name] + 1e-3  # not trained: nudged
     weights.chmod(0o644)
     save_file(tensors, weights)
-    manifest = json.loads((trail / "manifest.json").read_text())  # the forger lists the forged file's hash
+    manifest = json.loads((trail / MANIFEST).read_text())  # the forger lists the forged file's hash
     for entry in manifest["checkpoints"]:
-        entry["files"] = {
-            path.name: sha256_file(path) for path in sorted((trail / f"step-{entry['step']:08d}").iterdir())
-        }
-    (trail / "manifest.json").chmod(0o644)
-    (trail / "manifest.json").write_text(json.dumps(manifest))
+        entry["files"] = file_hashes(trail / checkpoint_name(entry["step"]))
+    (trail / MANIFEST).chmod(0o644)
+    (trail / MANIFEST).write_text(json.dumps(manifest))
     sh(forger, str(BIN / "dvc"), "commit", "-f", "-q", "train")
     forged = commit(forger, "a trail with a forged checkpoint, lock updated to match")
 
@@ -234,7 +232,7 @@ def test_spot_audit_catches_a_forged_checkpoint_and_names_its_stretch(published,
 def test_spot_audit_without_a_checkpoint_or_a_trail_fails_in_one_line(published, tmp_path, capsys):
     copy = publisher_copy(published, tmp_path / "copy")
     head = sh(copy, "git", "rev-parse", "HEAD").strip()
-    start = (copy / "models" / "trail" / "step-00000002" / "optimizer.bin").read_bytes()
+    start = (copy / "models" / "trail" / checkpoint_name(2) / "optimizer.bin").read_bytes()
     digest = hashlib.md5(start).hexdigest()
     (copy / ".dvc" / "cache" / "files" / "md5" / digest[:2] / digest[2:]).unlink()  # and there is no remote
     assert main(["audit", "--repo", str(copy), "--rev", head, "--out", str(tmp_path / "r"), "--spot", "2"]) == 1

@@ -23,6 +23,7 @@ from nava_instruct.fileio import sha256_file
 from nava_instruct.layout import LIVE_SUMMARY
 from nava_instruct.params import key_line, load_section
 from nava_instruct.stages import train
+from nava_instruct.trail import CHECKPOINT_STATE, CHECKPOINT_WEIGHTS, MANIFEST, file_hashes
 
 BIN = Path(sys.executable).parent
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json", "training_info.json")
@@ -84,14 +85,14 @@ def test_run_writes_adapter_metrics_and_plots(reference):
 
 def test_the_trail_keeps_every_checkpoint_and_ends_at_the_adapter(reference):
     trail = reference / "trail"
-    manifest = json.loads((trail / train.TRAIL_MANIFEST).read_text())
+    manifest = json.loads((trail / MANIFEST).read_text())
     assert [entry["step"] for entry in manifest["checkpoints"]] == list(range(0, 41, 5))
     assert manifest["checkpoint_every"] == 5
     for entry in manifest["checkpoints"]:
         folder = train.checkpoint_path(trail, entry["step"])
         assert entry["files"] == {path.name: sha256_file(path) for path in folder.iterdir()}
-        assert {train.CHECKPOINT_WEIGHTS, train.CHECKPOINT_STATE, "optimizer.bin"} <= set(entry["files"])
-    last = load_file(train.checkpoint_path(trail, 40) / train.CHECKPOINT_WEIGHTS)
+        assert {CHECKPOINT_WEIGHTS, CHECKPOINT_STATE, "optimizer.bin"} <= set(entry["files"])
+    last = load_file(train.checkpoint_path(trail, 40) / CHECKPOINT_WEIGHTS)
     adapter = load_file(reference / "adapter" / "adapter_model.safetensors")
     assert last.keys() == adapter.keys() and all(torch.equal(last[key], adapter[key]) for key in last)
 
@@ -106,9 +107,9 @@ def test_a_stretch_of_the_trail_replays_to_the_same_bytes(reference, tmp_path, t
         text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    manifest = json.loads((reference / "trail" / train.TRAIL_MANIFEST).read_text())
+    manifest = json.loads((reference / "trail" / MANIFEST).read_text())
     expected = next(entry["files"] for entry in manifest["checkpoints"] if entry["step"] == 20)
-    assert train.hashes(train.checkpoint_path(tmp_path / "trail", 20)) == expected
+    assert file_hashes(train.checkpoint_path(tmp_path / "trail", 20)) == expected
     assert [path.name for path in train.checkpoints(tmp_path / "trail")] == ["step-00000015", "step-00000020"]
     assert not (tmp_path / "adapter").exists() and not (tmp_path / "provenance").exists()
 

@@ -29,18 +29,15 @@ from pathlib import Path
 
 from nava_instruct import layout
 from nava_instruct.errors import InputError
-from nava_instruct.fileio import sha256_file, write_json, write_text
+from nava_instruct.fileio import write_json, write_text
 from nava_instruct.params import DEFAULT_PARAMS
 from nava_instruct.release import rebuild, verify
+from nava_instruct.trail import ADAPTER_WEIGHTS, CHECKPOINT_WEIGHTS, MANIFEST, checkpoint_name, file_hashes
 
 log = logging.getLogger(__name__)
 
 CHEAP_STAGES = ("generate", "split", "base")
 REBUILT_FROM_ADAPTER = ("merge", "convert")
-# The names stage train gives the trail's files (stages/train.py); the audit does not import the stage (torch).
-MANIFEST = "manifest.json"
-WEIGHTS = "adapter_weights.safetensors"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
 FRACTIONS = (0.05, 0.1, 0.25, 0.5)  # of forged stretches, for the report's bound
 
 
@@ -92,7 +89,8 @@ def spot_check(repo: Path, commit: str, stages: dict, workdir: Path, spot: int, 
     ]
     adapter = layout.paths(clone / DEFAULT_PARAMS).adapter
     fetch(repo, commit, adapter, clone / adapter)
-    last = fetch(repo, commit, f"{trail}/step-{steps[-1]:08d}/{WEIGHTS}", workdir / WEIGHTS)
+    last_weights = f"{trail}/{checkpoint_name(steps[-1])}/{CHECKPOINT_WEIGHTS}"
+    last = fetch(repo, commit, last_weights, workdir / CHECKPOINT_WEIGHTS)
     ends_at_adapter = same_tensors(last, clone / adapter / ADAPTER_WEIGHTS)
     from_adapter = rebuild_stages(clone, stages, REBUILT_FROM_ADAPTER, log_file, image, "--single-item")
     artifacts = [row for row in cheap["outputs"] + from_adapter["outputs"] if row["kind"] == "artifact"]
@@ -147,22 +145,18 @@ def replay(
     """One stretch: its start fetched into an empty trail, trained to its end, the end's files against the manifest."""
     start, end = stretch
     shutil.rmtree(clone / trail, ignore_errors=True)
-    first = fetch(repo, commit, f"{trail}/step-{start:08d}", clone / trail / f"step-{start:08d}")
-    if hashes(first) != files[start]:
+    first = fetch(repo, commit, f"{trail}/{checkpoint_name(start)}", clone / trail / checkpoint_name(start))
+    if file_hashes(first) != files[start]:
         return {"from": start, "to": end, "status": "MISMATCH", "seconds": 0.0, "differs": ["(its start)"]}
     # Found on stage_env's PATH: this environment's command, or the image's launcher.
     command = ["nava-instruct", "train", "--params", DEFAULT_PARAMS, "--until", str(end)]
     exit_status, seconds = rebuild.timed(command, clone, image, log_file)
-    replayed = clone / trail / f"step-{end:08d}"
-    found = hashes(replayed) if exit_status == 0 and replayed.is_dir() else {}
+    replayed = clone / trail / checkpoint_name(end)
+    found = file_hashes(replayed) if exit_status == 0 and replayed.is_dir() else {}
     differs = sorted(name for name in files[end].keys() | found.keys() if files[end].get(name) != found.get(name))
     status = "OK" if not differs else "MISMATCH"
     log.info("stretch %d -> %d: %s in %.0f s", start, end, status, seconds)
     return {"from": start, "to": end, "status": status, "seconds": round(seconds, 1), "differs": differs}
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    return {path.name: sha256_file(path) for path in sorted(folder.iterdir())}
 
 
 def same_tensors(checkpoint: Path, adapter: Path) -> bool:

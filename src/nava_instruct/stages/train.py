@@ -103,15 +103,20 @@ from nava_instruct.lm.batching import (
 )
 from nava_instruct.lm.prompting import MIN_PROMPT_TOKENS, Encoded, PromptFormat
 from nava_instruct.params import StageParams
+from nava_instruct.trail import (
+    CHECKPOINT_PREFIX,
+    CHECKPOINT_STATE,
+    CHECKPOINT_WEIGHTS,
+    MANIFEST,
+    checkpoint_name,
+    file_hashes,
+)
 
 log = get_logger(__name__)  # logs on the main process only
 
 MIXED_PRECISION = {"fp32": "no", "bf16": "bf16"}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 SCHEDULERS = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}
-CHECKPOINT_WEIGHTS = "adapter_weights.safetensors"
-CHECKPOINT_STATE = "state.json"  # in a checkpoint: the step, the loss history and the run's fingerprint
-TRAIL_MANIFEST = "manifest.json"  # in the trail: every checkpoint's step and the sha256 of its files
 CURVES = ("train_loss", "eval_loss")  # loss per supervised token: at every optimizer step, and at each evaluation
 # torch's CPU allocator reports a failed allocation as a plain RuntimeError that names it.
 CPU_ALLOCATOR = "DefaultCPUAllocator"
@@ -266,12 +271,12 @@ def adapter_checkpoints(accelerator: Accelerator, model) -> None:
 
 
 def checkpoint_path(trail: Path, step: int) -> Path:
-    return trail / f"step-{step:08d}"
+    return trail / checkpoint_name(step)
 
 
 def checkpoints(trail: Path) -> list[Path]:
     """The trail's complete checkpoints, oldest first."""
-    return sorted(path for path in trail.glob("step-*") if path.suffix != ".tmp")
+    return sorted(path for path in trail.glob(f"{CHECKPOINT_PREFIX}*") if path.suffix != ".tmp")
 
 
 def save_checkpoint(accelerator: Accelerator, trail: Path, state: dict) -> None:
@@ -289,15 +294,11 @@ def save_checkpoint(accelerator: Accelerator, trail: Path, state: dict) -> None:
 def write_manifest(trail: Path, fingerprint: str, checkpoint_every: int) -> None:
     """The trail's manifest.json: each checkpoint's step and the sha256 of each of its files."""
     listed = [
-        {"step": json.loads((path / CHECKPOINT_STATE).read_text())["step"], "files": hashes(path)}
+        {"step": json.loads((path / CHECKPOINT_STATE).read_text())["step"], "files": file_hashes(path)}
         for path in checkpoints(trail)
     ]
     manifest = {"fingerprint": fingerprint, "checkpoint_every": checkpoint_every, "checkpoints": listed}
-    write_json(trail / TRAIL_MANIFEST, manifest)
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    return {path.name: sha256_file(path) for path in sorted(folder.iterdir())}
+    write_json(trail / MANIFEST, manifest)
 
 
 def newest_checkpoint(trail: Path, fingerprint: str) -> Path | None:
